@@ -1,0 +1,46 @@
+//! `trustfund audit`: re-verify everything stored.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::DataArgs;
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+pub async fn run(args: AuditArgs) -> Result<ExitCode, String> {
+    let store = args.data.open().await?;
+    let reports = store
+        .audit_all()
+        .await
+        .map_err(|e| format!("audit could not run: {e}"))?;
+    let mut ok = true;
+    if reports.is_empty() {
+        println!("no estates to audit");
+    }
+    for r in &reports {
+        match &r.failure {
+            None => println!(
+                "estate {}: OK — {} entries, {} checkpoints, root {}",
+                r.estate,
+                r.entries,
+                r.checkpoints,
+                r.root.map(|h| h.to_hex()).unwrap_or_else(|| "-".into())
+            ),
+            Some(f) => {
+                ok = false;
+                println!("estate {}: FAILED at {f}", r.estate);
+            }
+        }
+    }
+    store.close().await;
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,94 @@
+//! `trustfund serve`: the web service.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Args;
+
+use super::DataArgs;
+use crate::domain::Timestamp;
+use crate::http::{router, AppState};
+use crate::keys::Keyring;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TRUSTFUND_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Load the demo estate (东方新天地花园) into an empty database first.
+    #[arg(long)]
+    demo: bool,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
+    let store = Arc::new(args.data.open().await?);
+    let keys = Keyring::new(args.data.data_dir());
+    if args.demo {
+        let estates = store.list_estates().await.map_err(|e| e.to_string())?;
+        if estates.is_empty() {
+            let now = Timestamp::now().map_err(|e| e.to_string())?;
+            let anchor = now.period_in(
+                &crate::domain::EstateTz::parse("timezone", "Asia/Shanghai")
+                    .map_err(|e| e.to_string())?,
+            );
+            let started = std::time::Instant::now();
+            let summary = crate::demo::load(&store, &keys, anchor, now)
+                .await
+                .map_err(|e| format!("loading the demo: {e}"))?;
+            println!(
+                "demo estate {} loaded: {} entries ({} to {}) in {:.1}s",
+                summary.slug,
+                summary.entries,
+                summary.first_month,
+                summary.last_month,
+                started.elapsed().as_secs_f64()
+            );
+        } else {
+            println!(
+                "--demo: the database already holds {} estate(s); nothing loaded",
+                estates.len()
+            );
+        }
+    }
+    // Start-up self-check: an estate whose stored log does not verify is
+    // frozen (nothing new is signed) and the failure is reported.
+    for report in store
+        .audit_all()
+        .await
+        .map_err(|e| format!("start-up audit: {e}"))?
+    {
+        match report.failure {
+            None => tracing::info!(estate = %report.estate, entries = report.entries, "audit ok"),
+            Some(f) => {
+                tracing::error!(estate = %report.estate, failure = %f, "audit FAILED: estate frozen");
+                eprintln!(
+                    "WARNING: estate {} failed its integrity audit at {f}; it is frozen",
+                    report.estate
+                );
+            }
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("--listen {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("trustfund is serving on http://{addr}/");
+    let app = router(AppState {
+        store: store.clone(),
+        keys,
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| format!("server: {e}"))?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,172 @@
+//! The public log endpoints of DESIGN.md §4.8: fixed paths, like a CT
+//! log's API, so any client can follow an estate's log.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::{ApiError, AppState};
+use crate::domain::Slug;
+use crate::ledger::Role;
+use crate::store::MAX_ENTRIES_PER_READ;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/estates/{slug}/log/checkpoint", get(checkpoint))
+        .route("/estates/{slug}/log/policy", get(policy))
+        .route("/estates/{slug}/log/entries/{seq}", get(entry))
+        .route("/estates/{slug}/log/entries", get(entries))
+        .route("/estates/{slug}/log/proof/inclusion", get(inclusion))
+        .route("/estates/{slug}/log/proof/consistency", get(consistency))
+}
+
+/// Resolves a path slug to an estate that exists; anything else is 404.
+async fn estate(app: &AppState, slug: &str) -> Result<Slug, ApiError> {
+    let not_found = || ApiError::not_found(format!("estate {slug:?} not found"));
+    let slug = Slug::parse("slug", slug).map_err(|_| not_found())?;
+    match app.store.estate(&slug).await? {
+        Some(_) => Ok(slug),
+        None => Err(not_found()),
+    }
+}
+
+/// A required non-negative integer query parameter, refused by name.
+fn param(q: &HashMap<String, String>, name: &'static str) -> Result<u64, ApiError> {
+    let raw = q
+        .get(name)
+        .ok_or_else(|| ApiError::bad_request("missing_parameter", format!("{name} is required")))?;
+    // Plain ASCII digits only: no sign, no spaces, no exponent.
+    if raw.is_empty() || raw.len() > 19 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::bad_request(
+            "bad_parameter",
+            format!("{name} must be a non-negative integer"),
+        ));
+    }
+    raw.parse()
+        .map_err(|_| ApiError::bad_request("bad_parameter", format!("{name} is out of range")))
+}
+
+fn text(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+}
+
+/// The latest signed checkpoint with every signature it has gathered.
+async fn checkpoint(
+    State(app): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let slug = estate(&app, &slug).await?;
+    let cp = app
+        .store
+        .latest_checkpoint(&slug)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no checkpoint yet"))?;
+    Ok(text(cp.note))
+}
+
+/// The estate's C2SP tlog-policy: its log key and its witnesses.
+async fn policy(
+    State(app): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let slug = estate(&app, &slug).await?;
+    let out = app.store.with_state(&slug, policy_text).await?;
+    out.map(text)
+        .ok_or_else(|| ApiError::not_found("estate has no log yet"))
+}
+
+fn policy_text(state: &crate::ledger::State) -> Option<String> {
+    let info = state.estate()?;
+    let mut out = format!("log {}\n", info.log_key.format());
+    let mut names = Vec::new();
+    for (member, m) in state.members() {
+        if let (Some(key), Role::Committee | Role::Community) = (&m.key, m.role) {
+            out.push_str(&format!("witness {member} {}\n", key.format()));
+            names.push(member.to_string());
+        }
+    }
+    // Witnessing comes with committee co-signing; until then no
+    // cosignature is required, and the policy says so rather than
+    // claiming a quorum nobody provides.
+    if !names.is_empty() {
+        out.push_str(&format!("group witnesses any {}\n", names.join(" ")));
+    }
+    out.push_str("quorum none\n");
+    Some(out)
+}
+
+/// One entry's exact bytes.
+async fn entry(
+    State(app): State<AppState>,
+    Path((slug, seq)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let slug = estate(&app, &slug).await?;
+    let seq: u64 = seq
+        .parse()
+        .ok()
+        .filter(|_| seq.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            ApiError::bad_request("bad_parameter", "seq must be a non-negative integer")
+        })?;
+    let bytes = app
+        .store
+        .entry_bytes(&slug, seq)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("entry {seq} not found")))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+}
+
+/// Entries `start..end` as a JSON array of their exact bytes.
+async fn entries(
+    State(app): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let slug = estate(&app, &slug).await?;
+    let (start, end) = (param(&q, "start")?, param(&q, "end")?);
+    if end <= start || end - start > MAX_ENTRIES_PER_READ {
+        return Err(ApiError::bad_request(
+            "bad_range",
+            format!("need start < end and at most {MAX_ENTRIES_PER_READ} entries per call"),
+        ));
+    }
+    let size = app.store.tree_size(&slug).await?;
+    if end > size {
+        return Err(ApiError::bad_request(
+            "bad_range",
+            format!("end must be at most the tree size {size}"),
+        ));
+    }
+    Ok(Json(app.store.entries_range(&slug, start, end).await?).into_response())
+}
+
+/// RFC 9162 inclusion proof for entry `index` in the tree of `size`.
+async fn inclusion(
+    State(app): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let slug = estate(&app, &slug).await?;
+    let (index, size) = (param(&q, "index")?, param(&q, "size")?);
+    let proof = app.store.inclusion_proof(&slug, index, size).await?;
+    let proof: Vec<String> = proof.iter().map(|h| h.to_base64()).collect();
+    Ok(Json(json!({ "index": index, "size": size, "proof": proof })).into_response())
+}
+
+/// RFC 9162 consistency proof between two tree sizes.
+async fn consistency(
+    State(app): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let slug = estate(&app, &slug).await?;
+    let (from, to) = (param(&q, "from")?, param(&q, "to")?);
+    let proof = app.store.consistency_proof(&slug, from, to).await?;
+    let proof: Vec<String> = proof.iter().map(|h| h.to_base64()).collect();
+    Ok(Json(json!({ "from": from, "to": to, "proof": proof })).into_response())
+}

@@ -1,0 +1,484 @@
+//! The one write path for ledger tables.
+
+use std::collections::HashMap;
+
+use sqlx::{AnyConnection, Row};
+
+use super::{from_db, to_db, Engine, Result, State, Store, StoreError};
+use crate::domain::{Slug, Timestamp, UnitId, UnitSecret};
+use crate::ledger::jcs::MAX_ENTRY_BYTES;
+use crate::ledger::{Body, Entry, SealedEntry, Side};
+use crate::tlog::checkpoint::{sign_checkpoint, Checkpoint};
+use crate::tlog::note::Signer;
+use crate::tlog::tree::{self, NodeId};
+use crate::tlog::Hash;
+
+/// Something to append, with whatever private data goes with it.
+#[derive(Clone, Debug)]
+pub struct Draft {
+    pub body: Body,
+    /// For `unit_registered`: the unit's name and secret, kept off the log.
+    pub unit: Option<(UnitId, UnitSecret)>,
+    /// When it happened, for loading history (the demo); live paths leave
+    /// it `None` and the entry gets the append's time. Never earlier than
+    /// the previous entry either way.
+    pub at: Option<Timestamp>,
+}
+
+impl From<Body> for Draft {
+    fn from(body: Body) -> Draft {
+        Draft {
+            body,
+            unit: None,
+            at: None,
+        }
+    }
+}
+
+/// What an append wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Appended {
+    pub seq: u64,
+    pub hash: Hash,
+    pub kind: &'static str,
+}
+
+/// Entries loaded per query when replaying a log into memory.
+const REPLAY_PAGE: i64 = 5_000;
+
+impl Store {
+    /// Creates an estate: registers its slug and appends its first entries
+    /// (the first must be `estate_created`), all or nothing.
+    pub async fn create_estate(
+        &self,
+        slug: &Slug,
+        name: &str,
+        origin: &str,
+        drafts: Vec<Draft>,
+        now: Timestamp,
+        log: &Signer,
+    ) -> Result<Vec<Appended>> {
+        self.append_inner(slug, Some((name, origin)), drafts, now, log)
+            .await
+    }
+
+    /// Appends entries to an estate's log in one transaction, then signs a
+    /// checkpoint covering them. Either everything is written or nothing.
+    ///
+    /// An approval that completes a claim's policy is followed, in the same
+    /// transaction, by the entry that executes the claim; if that would
+    /// overdraw the fund, the approval is refused too.
+    pub async fn append(
+        &self,
+        slug: &Slug,
+        drafts: Vec<Draft>,
+        now: Timestamp,
+        log: &Signer,
+    ) -> Result<Vec<Appended>> {
+        self.append_inner(slug, None, drafts, now, log).await
+    }
+
+    async fn append_inner(
+        &self,
+        slug: &Slug,
+        create: Option<(&str, &str)>,
+        drafts: Vec<Draft>,
+        now: Timestamp,
+        log: &Signer,
+    ) -> Result<Vec<Appended>> {
+        if drafts.is_empty() {
+            return Err(StoreError::BadRequest("nothing to append".into()));
+        }
+        if let Some(why) = self.frozen_reason(slug.as_str()) {
+            return Err(StoreError::Integrity(format!(
+                "estate {slug} is frozen: {why}"
+            )));
+        }
+        // In-process appends to one estate queue here; the database lock
+        // below serialises them across processes too.
+        let slot = self.slot(slug.as_str());
+        let mut cached = slot.lock().await;
+        let mut tx = match self.engine {
+            // IMMEDIATE takes SQLite's write lock now, not at the first write,
+            // so two appenders can never both read the same head.
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.pool.begin().await?,
+        };
+        if let Some((name, origin)) = create {
+            let exists = sqlx::query("SELECT slug FROM estates WHERE slug = $1 OR origin = $2")
+                .bind(slug.as_str())
+                .bind(origin)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_some() {
+                return Err(StoreError::Conflict(format!(
+                    "an estate with slug {slug} or origin {origin} already exists"
+                )));
+            }
+            sqlx::query(
+                "INSERT INTO estates (slug, name, origin, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(slug.as_str())
+            .bind(name)
+            .bind(origin)
+            .bind(now.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        self.lock_estate(&mut tx, slug).await?;
+
+        let mut state = cached.take().unwrap_or_default();
+        if let Err(e) = catch_up(&mut tx, slug, &mut state).await {
+            if let StoreError::Integrity(why) = &e {
+                self.freeze(slug.as_str(), why.clone());
+            }
+            return Err(e);
+        }
+        let size_before = state.size();
+        match append_all(&mut tx, slug, &mut state, drafts, now, log).await {
+            Ok(appended) => {
+                tx.commit().await?;
+                *cached = Some(state);
+                Ok(appended)
+            }
+            Err(e) => {
+                // `apply` changes nothing when it refuses an entry, so a state
+                // that did not grow is still exactly the database's.
+                if state.size() == size_before {
+                    *cached = Some(state);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Takes the per-estate append lock for the rest of the transaction.
+    async fn lock_estate(&self, conn: &mut AnyConnection, slug: &Slug) -> Result<()> {
+        let sql = match self.engine {
+            // SQLite already holds the database write lock (BEGIN IMMEDIATE).
+            Engine::Sqlite => "SELECT slug FROM estates WHERE slug = $1",
+            Engine::Postgres => "SELECT slug FROM estates WHERE slug = $1 FOR UPDATE",
+        };
+        let row = sqlx::query(sql)
+            .bind(slug.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+        match row {
+            Some(_) => Ok(()),
+            None => Err(StoreError::NotFound(format!("estate {slug}"))),
+        }
+    }
+}
+
+/// Brings a cached state up to the stored log, checking every stored hash
+/// on the way (a mismatch means someone edited the database).
+pub(super) async fn catch_up(
+    conn: &mut AnyConnection,
+    slug: &Slug,
+    state: &mut State,
+) -> Result<()> {
+    let head: Option<i64> = sqlx::query("SELECT MAX(seq) FROM entries WHERE estate = $1")
+        .bind(slug.as_str())
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let stored_size = match head {
+        Some(s) => from_db(s)? + 1,
+        None => 0,
+    };
+    if state.size() > stored_size {
+        *state = State::new();
+    }
+    while state.size() < stored_size {
+        let rows = sqlx::query("SELECT seq, hash, body FROM entries WHERE estate = $1 AND seq >= $2 ORDER BY seq LIMIT $3")
+            .bind(slug.as_str())
+            .bind(to_db(state.size())?)
+            .bind(REPLAY_PAGE)
+            .fetch_all(&mut *conn)
+            .await?;
+        if rows.is_empty() {
+            return Err(StoreError::Integrity(format!(
+                "entry {} is missing",
+                state.size()
+            )));
+        }
+        for row in rows {
+            let seq = from_db(row.try_get(0)?)?;
+            let stored_hash: Vec<u8> = row.try_get(1)?;
+            let body: String = row.try_get(2)?;
+            let bad = |why: String| StoreError::Integrity(format!("entry {seq}: {why}"));
+            if seq != state.size() {
+                return Err(bad(format!("expected entry {} next", state.size())));
+            }
+            let sealed = SealedEntry::from_bytes(&body).map_err(|e| bad(e.to_string()))?;
+            if sealed.hash.0.as_slice() != stored_hash.as_slice() {
+                return Err(bad("stored bytes do not match the stored hash".into()));
+            }
+            state.apply(&sealed).map_err(|e| bad(e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+async fn append_all(
+    conn: &mut AnyConnection,
+    slug: &Slug,
+    state: &mut State,
+    drafts: Vec<Draft>,
+    now: Timestamp,
+    log: &Signer,
+) -> Result<Vec<Appended>> {
+    let mut nodes: HashMap<NodeId, Hash> = HashMap::new();
+    let mut out = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        let approved = match &draft.body {
+            Body::ClaimApproved { claim, .. } => Some(*claim),
+            _ => None,
+        };
+        out.push(append_one(conn, slug, state, draft, now, &mut nodes).await?);
+        if let Some(exec) = approved.and_then(|claim| state.execution_for(claim)) {
+            out.push(append_one(conn, slug, state, exec.into(), now, &mut nodes).await?);
+        }
+    }
+    sign_new_checkpoint(conn, slug, state, log, now, &mut nodes).await?;
+    Ok(out)
+}
+
+async fn append_one(
+    conn: &mut AnyConnection,
+    slug: &Slug,
+    state: &mut State,
+    draft: Draft,
+    now: Timestamp,
+    nodes: &mut HashMap<NodeId, Hash>,
+) -> Result<Appended> {
+    let Draft { mut body, unit, at } = draft;
+    let seq = state.size();
+    let now = at.unwrap_or(now);
+    // Entry times never go backwards, even if the clock does.
+    let time = state.last_time().map_or(now, |last| last.max(now));
+    state.prepare(seq, time, &mut body)?;
+    let sealed = Entry {
+        estate: slug.clone(),
+        seq,
+        prev: state.head(),
+        time,
+        body,
+    }
+    .seal();
+    if sealed.bytes.len() > MAX_ENTRY_BYTES {
+        return Err(StoreError::BadRequest(format!(
+            "entry is larger than {MAX_ENTRY_BYTES} bytes"
+        )));
+    }
+    state.apply(&sealed)?;
+    let period = state
+        .period_of(time)
+        .ok_or_else(|| StoreError::Integrity("estate has no time zone".into()))?
+        .to_string();
+    let kind = sealed.entry.body.kind();
+    let seq_db = to_db(seq)?;
+
+    sqlx::query("INSERT INTO entries (estate, seq, kind, time, period, hash, prev, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(slug.as_str())
+        .bind(seq_db)
+        .bind(kind)
+        .bind(time.to_string())
+        .bind(&period)
+        .bind(sealed.hash.0.to_vec())
+        .bind(sealed.entry.prev.0.to_vec())
+        .bind(&sealed.bytes)
+        .execute(&mut *conn)
+        .await?;
+
+    for (n, p) in sealed.entry.body.postings().iter().enumerate() {
+        let account = p.account.to_string();
+        let (debit, credit) = match p.side {
+            Side::Debit => (p.amount.fen(), 0),
+            Side::Credit => (0, p.amount.fen()),
+        };
+        sqlx::query("INSERT INTO postings (estate, seq, n, account, debit_fen, credit_fen) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(slug.as_str())
+            .bind(seq_db)
+            .bind(to_db(n as u64)?)
+            .bind(&account)
+            .bind(debit)
+            .bind(credit)
+            .execute(&mut *conn)
+            .await?;
+        // Update first: both engines check CHECK constraints against an
+        // upsert's proposed row (here the bare delta), which would refuse a
+        // legitimate spend from an existing balance.
+        let updated = sqlx::query("UPDATE balances SET balance_fen = balance_fen + $1, last_seq = $2 WHERE estate = $3 AND account = $4")
+            .bind(debit - credit)
+            .bind(seq_db)
+            .bind(slug.as_str())
+            .bind(&account)
+            .execute(&mut *conn)
+            .await?;
+        if updated.rows_affected() == 0 {
+            sqlx::query("INSERT INTO balances (estate, account, balance_fen, last_seq) VALUES ($1, $2, $3, $4)")
+                .bind(slug.as_str())
+                .bind(&account)
+                .bind(debit - credit)
+                .bind(seq_db)
+                .execute(&mut *conn)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO monthly_totals (estate, period, account, debit_fen, credit_fen) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (estate, period, account) DO UPDATE SET debit_fen = monthly_totals.debit_fen + excluded.debit_fen, \
+             credit_fen = monthly_totals.credit_fen + excluded.credit_fen",
+        )
+        .bind(slug.as_str())
+        .bind(&period)
+        .bind(&account)
+        .bind(debit)
+        .bind(credit)
+        .execute(&mut *conn)
+        .await?;
+    }
+
+    if let (
+        Body::UnitRegistered {
+            unit: commitment,
+            area,
+        },
+        Some((unit_id, secret)),
+    ) = (&sealed.entry.body, &unit)
+    {
+        sqlx::query("INSERT INTO units (estate, unit_id, commitment, secret, area, seq) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(slug.as_str())
+            .bind(unit_id.to_string())
+            .bind(commitment.to_string())
+            .bind(secret.to_string())
+            .bind(area.to_string())
+            .bind(seq_db)
+            .execute(&mut *conn)
+            .await?;
+    }
+
+    read_nodes(conn, slug, &tree::nodes_for_append(seq), nodes).await?;
+    for (id, hash) in tree::append(seq, sealed.hash, nodes)? {
+        sqlx::query("INSERT INTO tree_nodes (estate, level, idx, hash) VALUES ($1, $2, $3, $4)")
+            .bind(slug.as_str())
+            .bind(i64::from(id.level))
+            .bind(to_db(id.index)?)
+            .bind(hash.0.to_vec())
+            .execute(&mut *conn)
+            .await?;
+        nodes.insert(id, hash);
+    }
+    Ok(Appended {
+        seq,
+        hash: sealed.hash,
+        kind,
+    })
+}
+
+/// Loads the tree nodes not already in `cache`.
+pub(super) async fn read_nodes(
+    conn: &mut AnyConnection,
+    slug: &Slug,
+    ids: &[NodeId],
+    cache: &mut HashMap<NodeId, Hash>,
+) -> Result<()> {
+    for id in ids {
+        if cache.contains_key(id) {
+            continue;
+        }
+        let row = sqlx::query(
+            "SELECT hash FROM tree_nodes WHERE estate = $1 AND level = $2 AND idx = $3",
+        )
+        .bind(slug.as_str())
+        .bind(i64::from(id.level))
+        .bind(to_db(id.index)?)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::Integrity(format!(
+                "tree node level {} index {} is missing",
+                id.level, id.index
+            )));
+        };
+        let bytes: Vec<u8> = row.try_get(0)?;
+        let hash = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+            StoreError::Integrity(format!(
+                "tree node level {} index {} is not 32 bytes",
+                id.level, id.index
+            ))
+        })?;
+        cache.insert(*id, Hash(hash));
+    }
+    Ok(())
+}
+
+/// Signs a checkpoint for the current tree, but only after proving it
+/// consistent with the last checkpoint this log signed: the log must never
+/// sign two views of history (C2SP tlog-checkpoint, "Signatures").
+async fn sign_new_checkpoint(
+    conn: &mut AnyConnection,
+    slug: &Slug,
+    state: &State,
+    log: &Signer,
+    now: Timestamp,
+    nodes: &mut HashMap<NodeId, Hash>,
+) -> Result<()> {
+    let info = state
+        .estate()
+        .ok_or_else(|| StoreError::Integrity("estate has no estate_created entry".into()))?;
+    if log.verifier_key() != info.log_key {
+        return Err(StoreError::Integrity(format!(
+            "the log key on this server is not the one estate {slug} enrolled"
+        )));
+    }
+    let size = state.size();
+    read_nodes(conn, slug, &tree::nodes_for_tree_hash(size), nodes).await?;
+    let root = tree::tree_hash(size, nodes)?;
+    let last = sqlx::query(
+        "SELECT tree_size, root FROM checkpoints WHERE estate = $1 ORDER BY tree_size DESC LIMIT 1",
+    )
+    .bind(slug.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = last {
+        let old_size = from_db(row.try_get(0)?)?;
+        let old_root: Vec<u8> = row.try_get(1)?;
+        let old_root = Hash(
+            <[u8; 32]>::try_from(old_root.as_slice())
+                .map_err(|_| StoreError::Integrity("checkpoint root is not 32 bytes".into()))?,
+        );
+        if old_size >= size {
+            return Err(StoreError::Integrity(format!(
+                "a checkpoint of size {old_size} exists; the tree is only {size}"
+            )));
+        }
+        read_nodes(
+            conn,
+            slug,
+            &tree::nodes_for_consistency(old_size, size)?,
+            nodes,
+        )
+        .await?;
+        let proof = tree::prove_consistency(old_size, size, nodes)?;
+        tree::check_consistency(&proof, old_size, size, &old_root, &root).map_err(|e| {
+            StoreError::Integrity(format!("refusing to sign size {size}: not consistent with signed checkpoint {old_size}: {e}"))
+        })?;
+    }
+    let cp = Checkpoint {
+        origin: info.origin.clone(),
+        tree_size: size,
+        root,
+        extensions: vec![],
+    };
+    let note = sign_checkpoint(&cp, log)?;
+    sqlx::query("INSERT INTO checkpoints (estate, tree_size, root, note, signed_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(slug.as_str())
+        .bind(to_db(size)?)
+        .bind(root.0.to_vec())
+        .bind(note.format())
+        .bind(now.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,381 @@
+//! `trustfund audit`: re-verify an estate's stored log from scratch.
+//!
+//! Nothing stored is trusted: every entry is re-parsed and re-hashed, the
+//! chain and the rules are replayed, every tree node and checkpoint is
+//! recomputed, and the derived tables (postings, balances, monthly totals)
+//! are compared with what the entries say.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sqlx::Row;
+
+use super::{from_db, to_db, Result, Store};
+use crate::domain::Slug;
+use crate::ledger::{SealedEntry, Side, State};
+use crate::tlog::checkpoint::open_checkpoint;
+use crate::tlog::tree::{self, NodeId};
+use crate::tlog::Hash;
+
+/// Entries checked per query.
+const AUDIT_PAGE: i64 = 5_000;
+
+/// The first thing found wrong, with the entry it concerns when there is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditFailure {
+    pub seq: Option<u64>,
+    pub what: String,
+}
+
+impl std::fmt::Display for AuditFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.seq {
+            Some(seq) => write!(f, "seq {seq}: {}", self.what),
+            None => f.write_str(&self.what),
+        }
+    }
+}
+
+/// What an audit of one estate found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditReport {
+    pub estate: String,
+    pub entries: u64,
+    pub checkpoints: u64,
+    pub root: Option<Hash>,
+    pub failure: Option<AuditFailure>,
+}
+
+fn fail(seq: Option<u64>, what: impl Into<String>) -> AuditFailure {
+    AuditFailure {
+        seq,
+        what: what.into(),
+    }
+}
+
+impl Store {
+    /// Audits every estate; estates that fail are frozen.
+    pub async fn audit_all(&self) -> Result<Vec<AuditReport>> {
+        let mut reports = Vec::new();
+        for estate in self.list_estates().await? {
+            let slug = Slug::parse("estate", &estate.slug).map_err(|e| {
+                super::StoreError::Integrity(format!("estate slug {:?}: {e}", estate.slug))
+            })?;
+            reports.push(self.audit(&slug).await?);
+        }
+        Ok(reports)
+    }
+
+    /// Audits one estate. Database errors are errors; anything wrong with
+    /// the data is a report with a `failure`, and freezes the estate.
+    pub async fn audit(&self, slug: &Slug) -> Result<AuditReport> {
+        let mut report = AuditReport {
+            estate: slug.to_string(),
+            entries: 0,
+            checkpoints: 0,
+            root: None,
+            failure: None,
+        };
+        let mut nodes = HashMap::new();
+        let outcome = self.audit_inner(slug, &mut report, &mut nodes).await?;
+        if let Err(f) = outcome {
+            self.freeze(slug.as_str(), f.to_string());
+            report.failure = Some(f);
+        }
+        Ok(report)
+    }
+
+    async fn audit_inner(
+        &self,
+        slug: &Slug,
+        report: &mut AuditReport,
+        nodes: &mut HashMap<NodeId, Hash>,
+    ) -> Result<std::result::Result<(), AuditFailure>> {
+        let mut state = State::new();
+        let mut monthly: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+        loop {
+            let start = state.size();
+            let rows = sqlx::query(
+                "SELECT seq, kind, time, period, hash, prev, body FROM entries WHERE estate = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+            )
+            .bind(slug.as_str())
+            .bind(to_db(start)?)
+            .bind(AUDIT_PAGE)
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            let end = start + rows.len() as u64;
+            let mut postings = self.stored_postings(slug, start, end).await?;
+            for row in rows {
+                let seq = from_db(row.try_get(0)?)?;
+                let kind: String = row.try_get(1)?;
+                let time: String = row.try_get(2)?;
+                let period: String = row.try_get(3)?;
+                let hash: Vec<u8> = row.try_get(4)?;
+                let prev: Vec<u8> = row.try_get(5)?;
+                let body: String = row.try_get(6)?;
+                if seq != state.size() {
+                    return Ok(Err(fail(
+                        Some(state.size()),
+                        "entry is missing (seq numbers are not contiguous)",
+                    )));
+                }
+                let sealed = match SealedEntry::from_bytes(&body) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        return Ok(Err(fail(
+                            Some(seq),
+                            format!("stored bytes do not parse: {e}"),
+                        )))
+                    }
+                };
+                if sealed.hash.0.as_slice() != hash.as_slice() {
+                    return Ok(Err(fail(
+                        Some(seq),
+                        "stored bytes do not hash to the stored hash (the entry was edited)",
+                    )));
+                }
+                if sealed.entry.prev.0.as_slice() != prev.as_slice() {
+                    return Ok(Err(fail(
+                        Some(seq),
+                        "stored prev column differs from the entry's prev",
+                    )));
+                }
+                if sealed.entry.seq != seq
+                    || sealed.entry.body.kind() != kind
+                    || sealed.entry.time.to_string() != time
+                {
+                    return Ok(Err(fail(
+                        Some(seq),
+                        "stored seq, kind or time columns differ from the entry",
+                    )));
+                }
+                if let Err(e) = state.apply(&sealed) {
+                    return Ok(Err(fail(Some(seq), e.to_string())));
+                }
+                if state.period_of(sealed.entry.time).map(|p| p.to_string()) != Some(period.clone())
+                {
+                    return Ok(Err(fail(
+                        Some(seq),
+                        "stored period column differs from the entry's month",
+                    )));
+                }
+                let want: Vec<(String, i64, i64)> = sealed
+                    .entry
+                    .body
+                    .postings()
+                    .iter()
+                    .map(|p| match p.side {
+                        Side::Debit => (p.account.to_string(), p.amount.fen(), 0),
+                        Side::Credit => (p.account.to_string(), 0, p.amount.fen()),
+                    })
+                    .collect();
+                if postings.remove(&seq).unwrap_or_default() != want {
+                    return Ok(Err(fail(
+                        Some(seq),
+                        "stored postings differ from the entry's postings",
+                    )));
+                }
+                for (account, d, c) in want {
+                    let t = monthly.entry((period.clone(), account)).or_insert((0, 0));
+                    t.0 += d;
+                    t.1 += c;
+                }
+                for (id, h) in tree::append(seq, sealed.hash, &*nodes)
+                    .map_err(|e| super::StoreError::Tlog(e))?
+                {
+                    nodes.insert(id, h);
+                }
+                report.entries += 1;
+            }
+            if let Some(seq) = postings.keys().next() {
+                return Ok(Err(fail(
+                    Some(*seq),
+                    "postings are stored for an entry that has none",
+                )));
+            }
+        }
+        let size = state.size();
+        if size > 0 {
+            report.root = Some(tree::tree_hash(size, &*nodes)?);
+        }
+        if let Err(f) = self.audit_tree(slug, nodes).await? {
+            return Ok(Err(f));
+        }
+        if let Err(f) = self.audit_derived(slug, &state, &monthly).await? {
+            return Ok(Err(f));
+        }
+        self.audit_checkpoints(slug, &state, nodes, report).await
+    }
+
+    /// Stored postings for seqs `start..end`, grouped by seq in order.
+    async fn stored_postings(
+        &self,
+        slug: &Slug,
+        start: u64,
+        end: u64,
+    ) -> Result<BTreeMap<u64, Vec<(String, i64, i64)>>> {
+        let rows = sqlx::query(
+            "SELECT seq, account, debit_fen, credit_fen FROM postings WHERE estate = $1 AND seq >= $2 AND seq < $3 ORDER BY seq, n",
+        )
+        .bind(slug.as_str())
+        .bind(to_db(start)?)
+        .bind(to_db(end)?)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: BTreeMap<u64, Vec<(String, i64, i64)>> = BTreeMap::new();
+        for r in rows {
+            out.entry(from_db(r.try_get(0)?)?).or_default().push((
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Every stored tree node must be exactly the recomputed one.
+    async fn audit_tree(
+        &self,
+        slug: &Slug,
+        nodes: &HashMap<NodeId, Hash>,
+    ) -> Result<std::result::Result<(), AuditFailure>> {
+        let rows = sqlx::query("SELECT level, idx, hash FROM tree_nodes WHERE estate = $1")
+            .bind(slug.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut first_bad: Option<(u64, String)> = None;
+        let mut seen = 0usize;
+        for r in rows {
+            let level: i64 = r.try_get(0)?;
+            let idx = from_db(r.try_get(1)?)?;
+            let hash: Vec<u8> = r.try_get(2)?;
+            let id = u8::try_from(level)
+                .ok()
+                .map(|level| NodeId { level, index: idx });
+            let ok = id
+                .and_then(|id| nodes.get(&id))
+                .is_some_and(|h| h.0.as_slice() == hash.as_slice());
+            seen += 1;
+            if !ok {
+                let first_leaf = idx
+                    .checked_shl(u32::try_from(level).unwrap_or(63))
+                    .unwrap_or(u64::MAX);
+                if first_bad.as_ref().is_none_or(|(s, _)| first_leaf < *s) {
+                    first_bad = Some((
+                        first_leaf,
+                        format!(
+                            "stored tree node level {level} index {idx} does not match the entries"
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some((seq, what)) = first_bad {
+            return Ok(Err(fail(Some(seq), what)));
+        }
+        if seen != nodes.len() {
+            return Ok(Err(fail(
+                None,
+                format!("{} tree nodes are stored, {} expected", seen, nodes.len()),
+            )));
+        }
+        Ok(Ok(()))
+    }
+
+    /// Balances and monthly totals must equal what the entries add up to.
+    async fn audit_derived(
+        &self,
+        slug: &Slug,
+        state: &State,
+        monthly: &BTreeMap<(String, String), (i64, i64)>,
+    ) -> Result<std::result::Result<(), AuditFailure>> {
+        let stored: BTreeMap<String, i64> = self.balances(slug).await?.into_iter().collect();
+        let replayed: BTreeMap<String, i64> = state
+            .balances()
+            .iter()
+            .map(|(a, b)| (a.to_string(), *b))
+            .collect();
+        if stored != replayed {
+            let account = replayed
+                .iter()
+                .find(|(a, b)| stored.get(*a) != Some(b))
+                .map(|(a, _)| a.clone())
+                .or_else(|| stored.keys().find(|a| !replayed.contains_key(*a)).cloned())
+                .unwrap_or_default();
+            return Ok(Err(fail(
+                None,
+                format!("stored balance of {account} differs from the sum of its postings"),
+            )));
+        }
+        let rows = sqlx::query(
+            "SELECT period, account, debit_fen, credit_fen FROM monthly_totals WHERE estate = $1",
+        )
+        .bind(slug.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut stored_monthly = BTreeMap::new();
+        for r in rows {
+            stored_monthly.insert(
+                (r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
+                (r.try_get(2)?, r.try_get(3)?),
+            );
+        }
+        if &stored_monthly != monthly {
+            return Ok(Err(fail(
+                None,
+                "stored monthly totals differ from the postings",
+            )));
+        }
+        Ok(Ok(()))
+    }
+
+    /// Every checkpoint must carry a valid log signature over the root the
+    /// entries actually produce at its size.
+    async fn audit_checkpoints(
+        &self,
+        slug: &Slug,
+        state: &State,
+        nodes: &HashMap<NodeId, Hash>,
+        report: &mut AuditReport,
+    ) -> Result<std::result::Result<(), AuditFailure>> {
+        let Some(info) = state.estate() else {
+            return Ok(Ok(()));
+        };
+        let rows = sqlx::query(
+            "SELECT tree_size, root, note FROM checkpoints WHERE estate = $1 ORDER BY tree_size",
+        )
+        .bind(slug.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        for r in rows {
+            let size = from_db(r.try_get(0)?)?;
+            let root: Vec<u8> = r.try_get(1)?;
+            let note: String = r.try_get(2)?;
+            let at = |what: String| fail(None, format!("checkpoint of size {size}: {what}"));
+            if size > state.size() {
+                return Ok(Err(at(format!(
+                    "is beyond the log's {} entries",
+                    state.size()
+                ))));
+            }
+            let (cp, _, _) = match open_checkpoint(&note, &info.log_key, &[]) {
+                Ok(x) => x,
+                Err(e) => return Ok(Err(at(format!("signature does not verify: {e}")))),
+            };
+            let want = tree::tree_hash(size, nodes)?;
+            if cp.tree_size != size
+                || cp.root != want
+                || root.as_slice() != want.0.as_slice()
+                || cp.origin != info.origin
+            {
+                return Ok(Err(
+                    at("does not match the root the entries produce".into()),
+                ));
+            }
+            report.checkpoints += 1;
+        }
+        Ok(Ok(()))
+    }
+}
