@@ -247,7 +247,7 @@ pub async fn load(
                 let secret = UnitSecret::generate(&mut rng);
                 let area = Area::parse("area", &spec.areas[rng.gen_range(0..spec.areas.len())])?;
                 let commitment = UnitCommitment::compute(&slug, &unit_id, &secret);
-                units.push((commitment.clone(), area.times_rate(&fee_rate)?));
+                units.push((commitment, area.times_rate(&fee_rate)?));
                 genesis.push(Draft {
                     body: Body::UnitRegistered {
                         unit: commitment,
@@ -322,7 +322,7 @@ pub async fn load(
             let method = [PayMethod::Bank, PayMethod::Wechat, PayMethod::Alipay][i % 3];
             batch.push(timed(
                 Body::FeePaid {
-                    unit: units[*i].0.clone(),
+                    unit: units[*i].0,
                     amount: *amount,
                     paid_on: Date::from_naive("paid_on", t.date_in(&tz))?,
                     method,
@@ -361,7 +361,7 @@ pub async fn load(
         if m == spec.duplicate_payment_month {
             if let Some((t, i, amount)) = payments.first() {
                 let dup = Body::FeePaid {
-                    unit: units[*i].0.clone(),
+                    unit: units[*i].0,
                     amount: *amount,
                     paid_on: Date::from_naive("paid_on", t.date_in(&tz))?,
                     method: PayMethod::Bank,

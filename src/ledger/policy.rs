@@ -125,9 +125,9 @@ mod tests {
     #[test]
     fn strictest_rule_applies() {
         let p = PolicyRules::standard();
-        let small = Money::from_fen(100_00).unwrap();
-        let big = Money::from_fen(60_000_00).unwrap();
-        let edge = Money::from_fen(50_000_00).unwrap();
+        let small = Money::from_fen(10_000).unwrap();
+        let big = Money::from_fen(6_000_000).unwrap();
+        let edge = Money::from_fen(5_000_000).unwrap();
         assert_eq!(p.requirement(FundAccount::Operating, small).committee, 1);
         assert_eq!(
             p.requirement(FundAccount::Operating, edge).committee,

@@ -308,7 +308,7 @@ impl State {
                     total = total
                         .checked_add(amount)
                         .ok_or_else(|| err(seq, kind, "overflow", "total charge is too large"))?;
-                    postings.push(Posting::debit(Account::Receivable(unit.clone()), amount));
+                    postings.push(Posting::debit(Account::Receivable(*unit), amount));
                 }
                 if total != Money::ZERO {
                     postings.push(Posting::credit(Account::IncomeFees, total));
@@ -317,7 +317,7 @@ impl State {
             }
             Body::FeePaid { unit, amount, .. } => vec![
                 Posting::debit(Account::Fund(FundAccount::Operating), *amount),
-                Posting::credit(Account::Receivable(unit.clone()), *amount),
+                Posting::credit(Account::Receivable(*unit), *amount),
             ],
             Body::PublicIncomeReceived { source, amount, .. } => vec![
                 Posting::debit(Account::Fund(FundAccount::PublicIncome), *amount),
@@ -501,7 +501,7 @@ impl State {
                     slug: e.estate.clone(),
                     origin: origin.clone(),
                     log_key: key,
-                    timezone: timezone.clone(),
+                    timezone: *timezone,
                     fee_rate: *fee_rate,
                 });
             }
@@ -608,7 +608,7 @@ impl State {
                         "this unit is already registered".into(),
                     ));
                 }
-                self.units.insert(unit.clone(), *area);
+                self.units.insert(*unit, *area);
             }
             Body::FeesCharged {
                 period,

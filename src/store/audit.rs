@@ -182,8 +182,8 @@ impl Store {
                     t.0 += d;
                     t.1 += c;
                 }
-                for (id, h) in tree::append(seq, sealed.hash, &*nodes)
-                    .map_err(|e| super::StoreError::Tlog(e))?
+                for (id, h) in
+                    tree::append(seq, sealed.hash, &*nodes).map_err(super::StoreError::Tlog)?
                 {
                     nodes.insert(id, h);
                 }

@@ -242,7 +242,7 @@ impl TestEstate {
             let commitment = UnitCommitment::compute(&slug, &unit_id, &secret);
             drafts.push(Draft {
                 body: Body::UnitRegistered {
-                    unit: commitment.clone(),
+                    unit: commitment,
                     area: Area::parse("area", area).unwrap(),
                 },
                 unit: Some((unit_id.clone(), secret.clone())),
@@ -280,7 +280,7 @@ impl TestEstate {
 
     pub fn fee_paid(&self, unit: usize, amount: &str) -> Draft {
         Body::FeePaid {
-            unit: self.units[unit].2.clone(),
+            unit: self.units[unit].2,
             amount: money(amount),
             paid_on: Date::parse("paid_on", "2026-01-05").unwrap(),
             method: PayMethod::Bank,
