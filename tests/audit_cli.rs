@@ -1,0 +1,173 @@
+//! `trustfund audit`, the real binary, against databases someone edited
+//! behind the service's back.
+
+mod common;
+
+use std::process::Command;
+
+use common::{Engine, TestDb, TestEstate};
+use sqlx::Connection;
+
+/// Runs `trustfund audit` on the test database; returns (exit code, stdout).
+fn audit(db: &TestDb) -> (i32, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustfund"));
+    cmd.arg("audit")
+        .arg("--data-dir")
+        .arg(db.data_dir())
+        .env_remove("DATABASE_URL");
+    if let Some(url) = db.database_url() {
+        cmd.env("DATABASE_URL", url);
+    }
+    let out = cmd.output().expect("run trustfund audit");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        stdout + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// An estate with payments of ¥5.00, ¥6.00 and ¥7.00; returns the seq of the ¥6.00 one.
+async fn estate_with_payments(db: &TestDb) -> u64 {
+    let store = db.open().await;
+    let t = TestEstate::create(&store, &db.keys(), "audited").await;
+    let mut seq = 0;
+    for amount in ["5.00", "6.00", "7.00"] {
+        let a = t.append(&store, vec![t.fee_paid(1, amount)]).await.unwrap();
+        if amount == "6.00" {
+            seq = a[0].seq;
+        }
+    }
+    store.close().await;
+    seq
+}
+
+async fn sqlite(db: &TestDb) -> sqlx::SqliteConnection {
+    sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.sqlite_path().display()))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_clean_database_audits_ok() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    estate_with_payments(&db).await;
+    let (code, out) = audit(&db);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("estate audited: OK"), "{out}");
+}
+
+#[tokio::test]
+async fn an_edited_amount_is_named_by_seq() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let seq = estate_with_payments(&db).await;
+    let mut conn = sqlite(&db).await;
+    sqlx::query("DROP TRIGGER entries_no_update")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let changed = sqlx::query("UPDATE entries SET body = replace(body, '\"amount\":\"6.00\"', '\"amount\":\"60.00\"') WHERE seq = $1")
+        .bind(seq as i64)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(changed.rows_affected(), 1);
+    conn.close().await.unwrap();
+    let (code, out) = audit(&db);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("FAILED at seq {seq}:")), "{out}");
+}
+
+#[tokio::test]
+async fn an_edited_posting_tree_node_or_balance_is_caught() {
+    // Each tamper on its own copy of the same log.
+    let tampers: [(&str, &[&str]); 3] = [
+        ("postings", &["DROP TRIGGER postings_no_update", "UPDATE postings SET debit_fen = debit_fen + 1 WHERE seq = (SELECT MAX(seq) FROM postings) AND debit_fen > 0"]),
+        ("tree_nodes", &["DROP TRIGGER tree_nodes_no_update", "UPDATE tree_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 3"]),
+        ("balances", &["UPDATE balances SET balance_fen = balance_fen + 100 WHERE account = 'fund:operating'"]),
+    ];
+    for (what, sqls) in tampers {
+        let db = TestDb::new(Engine::Sqlite).await;
+        estate_with_payments(&db).await;
+        let mut conn = sqlite(&db).await;
+        for sql in sqls {
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        conn.close().await.unwrap();
+        let (code, out) = audit(&db);
+        assert_eq!(code, 1, "{what}: {out}");
+        assert!(out.contains("FAILED"), "{what}: {out}");
+        if what == "tree_nodes" {
+            assert!(out.contains("FAILED at seq 3:"), "{what}: {out}");
+        }
+        if what == "balances" {
+            assert!(out.contains("fund:operating"), "{what}: {out}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn postgres_with_triggers_disabled_is_caught_too() {
+    let db = TestDb::new(Engine::Postgres).await;
+    let seq = estate_with_payments(&db).await;
+    let mut conn = sqlx::PgConnection::connect(&db.database_url().unwrap())
+        .await
+        .unwrap();
+    sqlx::query("ALTER TABLE entries DISABLE TRIGGER USER")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE entries SET body = replace(body, '\"amount\":\"6.00\"', '\"amount\":\"0.60\"') WHERE seq = $1")
+        .bind(seq as i64)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let (code, out) = audit(&db);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("FAILED at seq {seq}:")), "{out}");
+}
+
+#[tokio::test]
+async fn a_tampered_estate_is_frozen_and_signs_nothing() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let seq = estate_with_payments(&db).await;
+    let mut conn = sqlite(&db).await;
+    sqlx::query("DROP TRIGGER entries_no_update")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE entries SET body = replace(body, '6.00', '6.01') WHERE seq = $1")
+        .bind(seq as i64)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let store = db.open().await;
+    let slug = trustfund::domain::Slug::parse("slug", "audited").unwrap();
+    let before = store.latest_checkpoint(&slug).await.unwrap();
+    let report = store.audit(&slug).await.unwrap();
+    assert_eq!(report.failure.as_ref().and_then(|f| f.seq), Some(seq));
+    let log = db
+        .keys()
+        .load(&slug, "trustfund.example/estates/audited")
+        .unwrap();
+    let draft = trustfund::ledger::Body::ClaimExpired { claim: 1 };
+    let err = store
+        .append(
+            &slug,
+            vec![draft.into()],
+            trustfund::domain::Timestamp::now().unwrap(),
+            &log,
+        )
+        .await
+        .expect_err("a frozen estate appends nothing");
+    assert!(
+        matches!(err, trustfund::store::StoreError::Integrity(_)),
+        "{err}"
+    );
+    assert_eq!(
+        store.latest_checkpoint(&slug).await.unwrap(),
+        before,
+        "nothing new signed"
+    );
+}
