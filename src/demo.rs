@@ -55,7 +55,7 @@ struct Spec {
     floors: u32,
     units_per_floor: u32,
     areas: Vec<String>,
-    pay_percent: u32,
+    payment_habits: Vec<Habit>,
     opening: Vec<Opening>,
     company: Person,
     committee: Vec<Person>,
@@ -67,6 +67,15 @@ struct Spec {
     rejected: Rejected,
     duplicate_payment_month: u32,
     pending: Pending,
+}
+
+/// How a share of the units pays: a percentage chance to pay each month,
+/// and to settle all arrears when they do.
+#[derive(Deserialize)]
+struct Habit {
+    share: u32,
+    pay: u32,
+    settle_arrears: u32,
 }
 
 #[derive(Deserialize)]
@@ -239,7 +248,7 @@ pub async fn load(
         ));
         approvers.push(Approver { id, role, signer });
     }
-    let mut units: Vec<(UnitCommitment, Money)> = Vec::new();
+    let mut units: Vec<(UnitCommitment, Money, usize)> = Vec::new();
     for b in 1..=spec.buildings {
         for floor in 1..=spec.floors {
             for u in 1..=spec.units_per_floor {
@@ -247,7 +256,8 @@ pub async fn load(
                 let secret = UnitSecret::generate(&mut rng);
                 let area = Area::parse("area", &spec.areas[rng.gen_range(0..spec.areas.len())])?;
                 let commitment = UnitCommitment::compute(&slug, &unit_id, &secret);
-                units.push((commitment, area.times_rate(&fee_rate)?));
+                let habit = pick_habit(&mut rng, &spec.payment_habits);
+                units.push((commitment, area.times_rate(&fee_rate)?, habit));
                 genesis.push(Draft {
                     body: Body::UnitRegistered {
                         unit: commitment,
@@ -299,9 +309,15 @@ pub async fn load(
         ));
         // Payments: most units pay within the month; some settle arrears too.
         let mut payments: Vec<(Timestamp, usize, Money)> = Vec::new();
-        for (i, (_, fee)) in units.iter().enumerate() {
-            if rng.gen_range(0..100) < spec.pay_percent {
-                let owed = unpaid.remove(&i).unwrap_or(0) + 1;
+        for (i, (_, fee, habit)) in units.iter().enumerate() {
+            let habit = &spec.payment_habits[*habit];
+            if rng.gen_range(0..100) < habit.pay {
+                let arrears = if rng.gen_range(0..100) < habit.settle_arrears {
+                    unpaid.remove(&i).unwrap_or(0)
+                } else {
+                    0
+                };
+                let owed = arrears + 1;
                 let amount = Money::from_fen(fee.fen() * i64::from(owed))?;
                 payments.push((
                     at(
@@ -595,6 +611,18 @@ pub async fn load(
         first_month: first,
         last_month: anchor.prev().unwrap_or(anchor),
     })
+}
+
+fn pick_habit(rng: &mut ChaCha8Rng, habits: &[Habit]) -> usize {
+    let total: u32 = habits.iter().map(|h| h.share).sum();
+    let mut roll = rng.gen_range(0..total.max(1));
+    for (i, h) in habits.iter().enumerate() {
+        if roll < h.share {
+            return i;
+        }
+        roll -= h.share;
+    }
+    0
 }
 
 fn timed(body: Body, at: Timestamp) -> Draft {
