@@ -7,6 +7,7 @@
 mod error;
 mod estates;
 mod log;
+mod pages;
 
 use std::sync::Arc;
 
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(estates::router())
         .merge(log::router())
+        .merge(pages::router())
         .fallback(error::not_found)
         .with_state(state)
 }
