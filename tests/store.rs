@@ -17,6 +17,7 @@ both_engines!(
     remuneration_above_entitlement_is_refused,
     proofs_verify_against_signed_checkpoints,
     a_fresh_log_audits_clean,
+    racing_spends_never_overdraw,
 );
 
 async fn fund_balance(store: &Store, t: &TestEstate, account: &str) -> i64 {
@@ -425,4 +426,46 @@ async fn a_fresh_log_audits_clean(engine: Engine) {
     let store = db.open().await;
     assert_eq!(store.audit(&t.slug).await.unwrap().failure, None);
     let _ = money("0");
+}
+
+async fn racing_spends_never_overdraw(engine: Engine) {
+    // Two claims of ¥600 against ¥1,000, both one signature short; the last
+    // signatures arrive at the same moment through two separate stores.
+    let db = TestDb::new(engine).await;
+    let a = Arc::new(db.open().await);
+    let b = Arc::new(db.open().await);
+    let t = Arc::new(TestEstate::create(&a, &db.keys(), "racy").await);
+    let mut claims = Vec::new();
+    for _ in 0..2 {
+        let c = t
+            .append(&a, vec![t.claim(FundAccount::Operating, "600.00")])
+            .await
+            .unwrap();
+        t.append(&a, vec![t.approve(&c[0], &t.company)])
+            .await
+            .unwrap();
+        claims.push(c[0].clone());
+    }
+    let mut tasks = Vec::new();
+    for (i, claim) in claims.into_iter().enumerate() {
+        let (store, t) = (if i == 0 { a.clone() } else { b.clone() }, t.clone());
+        tasks.push(tokio::spawn(async move {
+            t.append(&store, vec![t.approve(&claim, &t.committee[i])])
+                .await
+        }));
+    }
+    let mut paid = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(done) => {
+                assert_eq!(done[1].kind, "disbursement_executed");
+                paid += 1;
+            }
+            Err(StoreError::Rule(r)) => assert_eq!(r.code, "insufficient_funds", "{r}"),
+            Err(e) => panic!("unexpected error {e}"),
+        }
+    }
+    assert_eq!(paid, 1, "exactly one spend fits");
+    assert_eq!(fund_balance(&a, &t, "fund:operating").await, 40_000);
+    assert_eq!(a.audit(&t.slug).await.unwrap().failure, None);
 }
