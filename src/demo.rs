@@ -390,7 +390,6 @@ pub async fn load(
                     corrects_hash: a[0].hash,
                     reason: Reason::parse("reason", "银行流水重复导入，冲正重复记录")?,
                     postings: vec![],
-                    partial: false,
                 };
                 total += 1 + store
                     .append(&slug, vec![timed(fix, t)], t, &log)

@@ -18,6 +18,7 @@ both_engines!(
     proofs_verify_against_signed_checkpoints,
     a_fresh_log_audits_clean,
     racing_spends_never_overdraw,
+    ledger_rules_refuse_with_named_codes,
 );
 
 async fn fund_balance(store: &Store, t: &TestEstate, account: &str) -> i64 {
@@ -468,4 +469,125 @@ async fn racing_spends_never_overdraw(engine: Engine) {
     assert_eq!(paid, 1, "exactly one spend fits");
     assert_eq!(fund_balance(&a, &t, "fund:operating").await, 40_000);
     assert_eq!(a.audit(&t.slug).await.unwrap().failure, None);
+}
+
+async fn ledger_rules_refuse_with_named_codes(engine: Engine) {
+    use trustfund::domain::{Name, Period, Purpose, Rate};
+    use trustfund::ledger::{Body, Role};
+    use trustfund::tlog::note::{Signer, ALG_COSIGNATURE_V1};
+    let db = TestDb::new(engine).await;
+    let store = db.open().await;
+    let t = TestEstate::create(&store, &db.keys(), "strict").await;
+    let size = store.tree_size(&t.slug).await.unwrap();
+    let code = |r: Result<_, StoreError>| match r {
+        Err(StoreError::Rule(r)) => r.code,
+        other => panic!("expected a rule error, got {other:?}"),
+    };
+    let enrol = |id: &str, name: &str, seed: [u8; 32]| -> trustfund::store::Draft {
+        let signer = Signer::from_seed(name, ALG_COSIGNATURE_V1, &seed).unwrap();
+        Body::MemberEnrolled {
+            member: trustfund::domain::MemberId::parse("m", id).unwrap(),
+            name: Name::parse("n", id).unwrap(),
+            role: Role::Committee,
+            key: signer.verifier_key().format(),
+        }
+        .into()
+    };
+    let origin = t.origin();
+    // A key must be named after its member, must be fresh, and must not be the log key.
+    assert_eq!(
+        code(
+            t.append(&store, vec![enrol("c9", "someone-else", [40; 32])])
+                .await
+        ),
+        "bad_key"
+    );
+    assert_eq!(
+        code(
+            t.append(
+                &store,
+                vec![enrol("c9", &format!("{origin}/members/c9"), [11; 32])]
+            )
+            .await
+        ),
+        "key_reused"
+    );
+    assert_eq!(
+        code(
+            t.append(
+                &store,
+                vec![enrol("c9", &format!("{origin}/members/c9"), [1; 32])]
+            )
+            .await
+        ),
+        "key_reused"
+    );
+    assert_eq!(
+        code(
+            t.append(
+                &store,
+                vec![enrol("none", &format!("{origin}/members/none"), [41; 32])]
+            )
+            .await
+        ),
+        "bad_member"
+    );
+    // Months are billed late, never early.
+    let next = Period::parse("p", "2999-12").unwrap();
+    let charge = Body::FeesCharged {
+        period: next,
+        rate: Rate::parse("r", "2.00").unwrap(),
+        units: 4,
+        postings: vec![],
+    };
+    assert_eq!(
+        code(t.append(&store, vec![charge.into()]).await),
+        "future_period"
+    );
+    // A zero quote means nothing; refuse it.
+    let mut claim = t.claim(FundAccount::Operating, "10.00");
+    if let Body::ClaimSubmitted { quote, .. } = &mut claim.body {
+        *quote = Some(money("0.00"));
+    }
+    assert_eq!(code(t.append(&store, vec![claim]).await), "bad_quote");
+    assert_eq!(
+        store.tree_size(&t.slug).await.unwrap(),
+        size,
+        "refusals write nothing"
+    );
+
+    // Once money moves, opening balances are over.
+    let paid = t
+        .append(&store, vec![t.fee_paid(0, "100.00")])
+        .await
+        .unwrap();
+    let opening = Body::OpeningBalance {
+        account: FundAccount::Reserve,
+        amount: money("1.00"),
+        memo: Purpose::parse("m", "late").unwrap(),
+        postings: vec![],
+    };
+    assert_eq!(
+        code(t.append(&store, vec![opening.into()]).await),
+        "too_late"
+    );
+    // Remuneration taken against a payment cannot outlive a correction of it.
+    let period = store
+        .with_state(&t.slug, |s| s.period_of(s.last_time().unwrap()).unwrap())
+        .await
+        .unwrap();
+    t.append(&store, vec![t.remuneration_claim(period, "10.00")])
+        .await
+        .unwrap();
+    let fix = Body::Correction {
+        corrects: paid[0].seq,
+        corrects_hash: paid[0].hash,
+        reason: trustfund::domain::Reason::parse("r", "entered twice").unwrap(),
+        postings: vec![],
+    };
+    assert_eq!(
+        code(t.append(&store, vec![fix.into()]).await),
+        "remuneration_exceeded"
+    );
+    assert_eq!(store.audit(&t.slug).await.unwrap().failure, None);
 }

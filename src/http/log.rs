@@ -40,15 +40,30 @@ fn param(q: &HashMap<String, String>, name: &'static str) -> Result<u64, ApiErro
     let raw = q
         .get(name)
         .ok_or_else(|| ApiError::bad_request("missing_parameter", format!("{name} is required")))?;
-    // Plain ASCII digits only: no sign, no spaces, no exponent.
-    if raw.is_empty() || raw.len() > 19 || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::bad_request(
+    canonical_u64(raw).ok_or_else(|| {
+        ApiError::bad_request(
             "bad_parameter",
-            format!("{name} must be a non-negative integer"),
-        ));
+            format!("{name} must be a non-negative integer without leading zeros"),
+        )
+    })
+}
+
+/// Plain ASCII digits only: no sign, spaces, exponent or leading zeros, so
+/// each resource has exactly one address.
+fn canonical_u64(raw: &str) -> Option<u64> {
+    let digits_ok = !raw.is_empty() && raw.len() <= 19 && raw.bytes().all(|b| b.is_ascii_digit());
+    if !digits_ok || (raw.len() > 1 && raw.starts_with('0')) {
+        return None;
     }
-    raw.parse()
-        .map_err(|_| ApiError::bad_request("bad_parameter", format!("{name} is out of range")))
+    raw.parse().ok()
+}
+
+/// Proof requests outside the tree are range errors, like entry ranges.
+fn range_error(e: crate::store::StoreError) -> ApiError {
+    match e {
+        crate::store::StoreError::BadRequest(m) => ApiError::bad_request("bad_range", m),
+        other => other.into(),
+    }
 }
 
 fn text(body: String) -> Response {
@@ -94,7 +109,11 @@ fn policy_text(state: &crate::ledger::State) -> Option<String> {
     // cosignature is required, and the policy says so rather than
     // claiming a quorum nobody provides.
     if !names.is_empty() {
-        out.push_str(&format!("group witnesses any {}\n", names.join(" ")));
+        // Member ids cannot contain ':', so this group name never collides.
+        out.push_str(&format!(
+            "group trustfund:witnesses any {}\n",
+            names.join(" ")
+        ));
     }
     out.push_str("quorum none\n");
     Some(out)
@@ -106,13 +125,12 @@ async fn entry(
     Path((slug, seq)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let slug = estate(&app, &slug).await?;
-    let seq: u64 = seq
-        .parse()
-        .ok()
-        .filter(|_| seq.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(|| {
-            ApiError::bad_request("bad_parameter", "seq must be a non-negative integer")
-        })?;
+    let seq = canonical_u64(&seq).ok_or_else(|| {
+        ApiError::bad_request(
+            "bad_parameter",
+            "seq must be a non-negative integer without leading zeros",
+        )
+    })?;
     let bytes = app
         .store
         .entry_bytes(&slug, seq)
@@ -153,7 +171,11 @@ async fn inclusion(
 ) -> Result<Response, ApiError> {
     let slug = estate(&app, &slug).await?;
     let (index, size) = (param(&q, "index")?, param(&q, "size")?);
-    let proof = app.store.inclusion_proof(&slug, index, size).await?;
+    let proof = app
+        .store
+        .inclusion_proof(&slug, index, size)
+        .await
+        .map_err(range_error)?;
     let proof: Vec<String> = proof.iter().map(|h| h.to_base64()).collect();
     Ok(Json(json!({ "index": index, "size": size, "proof": proof })).into_response())
 }
@@ -166,7 +188,11 @@ async fn consistency(
 ) -> Result<Response, ApiError> {
     let slug = estate(&app, &slug).await?;
     let (from, to) = (param(&q, "from")?, param(&q, "to")?);
-    let proof = app.store.consistency_proof(&slug, from, to).await?;
+    let proof = app
+        .store
+        .consistency_proof(&slug, from, to)
+        .await
+        .map_err(range_error)?;
     let proof: Vec<String> = proof.iter().map(|h| h.to_base64()).collect();
     Ok(Json(json!({ "from": from, "to": to, "proof": proof })).into_response())
 }

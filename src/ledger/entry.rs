@@ -125,10 +125,6 @@ pub mod hex_hash {
     }
 }
 
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
 /// What happened: the kind and its fields. Serialised flat beside the
 /// envelope, tagged by `kind`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -286,9 +282,6 @@ pub enum Body {
         reason: Reason,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         postings: Vec<Posting>,
-        /// Reserved for future use; must be absent or false in v1.
-        #[serde(default, skip_serializing_if = "is_false")]
-        partial: bool,
     },
 }
 

@@ -105,7 +105,6 @@ pub struct State {
     members: BTreeMap<MemberId, Member>,
     /// Every public key ever enrolled, so none is reused by another member.
     keys_seen: BTreeSet<[u8; 32]>,
-    key_names_seen: BTreeSet<String>,
     policy: Option<(u32, PolicyRules)>,
     ratios: Vec<(Period, Ratio)>,
     units: BTreeMap<UnitCommitment, Area>,
@@ -117,6 +116,8 @@ pub struct State {
     service_records: BTreeMap<u64, (Option<u64>, bool)>,
     correctable: BTreeMap<u64, Correctable>,
     corrected: BTreeSet<u64>,
+    /// Set by the first charge, payment, income or claim.
+    trading: bool,
 }
 
 const DAY_SECONDS: i64 = 86_400;
@@ -201,17 +202,17 @@ impl State {
         }
     }
 
-    /// Remuneration already claimed for a month by claims still open or paid.
-    pub fn remuneration_claimed(&self, period: Period) -> Money {
+    /// Remuneration already claimed for a month at `at`: paid claims, and
+    /// open claims that have not expired by then.
+    pub fn remuneration_claimed(&self, period: Period, at: Timestamp) -> Money {
         let fen: i64 = self
             .claims
             .values()
             .filter(|c| c.category == Category::Remuneration && c.period == Some(period))
-            .filter(|c| {
-                matches!(
-                    c.status,
-                    ClaimStatus::Pending | ClaimStatus::Executed { .. }
-                )
+            .filter(|c| match c.status {
+                ClaimStatus::Executed { .. } => true,
+                ClaimStatus::Pending => at <= c.expires,
+                _ => false,
             })
             .map(|c| c.amount.fen())
             .sum();
@@ -407,6 +408,15 @@ impl State {
             }
         }
         self.apply_body(sealed)?;
+        if matches!(
+            e.body,
+            Body::FeesCharged { .. }
+                | Body::FeePaid { .. }
+                | Body::PublicIncomeReceived { .. }
+                | Body::ClaimSubmitted { .. }
+        ) {
+            self.trading = true;
+        }
         self.balances.extend(new_balances);
         self.size += 1;
         self.head = sealed.hash;
@@ -516,13 +526,24 @@ impl State {
                         "key must be an Ed25519 cosigner key (type 0x04)".into(),
                     ));
                 }
+                let info = self.info(seq, kind)?;
+                let want_name = format!("{}/members/{member}", info.origin);
+                if key.name != want_name {
+                    return Err(fail(
+                        "bad_key",
+                        format!("the key must be named {want_name}"),
+                    ));
+                }
+                if member.as_str() == "none" {
+                    // `none` is the tlog-policy keyword for "no quorum".
+                    return Err(fail("bad_member", "member id none is reserved".into()));
+                }
                 if self.keys_seen.contains(&key.public_key)
-                    || self.key_names_seen.contains(&key.name)
+                    || key.public_key == info.log_key.public_key
                 {
                     return Err(fail(
                         "key_reused",
-                        "this key or key name was enrolled before; each member needs a fresh key"
-                            .into(),
+                        "this key was enrolled before (or is the log key); each member needs a fresh key".into(),
                     ));
                 }
                 if let Some(m) = self.members.get(member) {
@@ -543,7 +564,6 @@ impl State {
                     }
                 }
                 self.keys_seen.insert(key.public_key);
-                self.key_names_seen.insert(key.name.clone());
                 self.members.insert(
                     member.clone(),
                     Member {
@@ -617,6 +637,12 @@ impl State {
                 postings,
             } => {
                 let info = self.info(seq, kind)?;
+                if *period > e.time.period_in(&info.timezone) {
+                    return Err(fail(
+                        "future_period",
+                        format!("fees for {period} cannot be charged before that month"),
+                    ));
+                }
                 if *rate != info.fee_rate {
                     return Err(fail(
                         "bad_rate",
@@ -675,12 +701,20 @@ impl State {
             } => {
                 self.info(seq, kind)?;
                 positive(*amount).map_err(|m| fail("bad_amount", m))?;
+                if self.trading {
+                    return Err(fail(
+                        "too_late",
+                        "opening balances come before the first charge, payment, income or claim"
+                            .into(),
+                    ));
+                }
                 self.add_correctable(sealed, None, 0, postings.clone());
             }
             Body::ClaimSubmitted {
                 account,
                 category,
                 amount,
+                quote,
                 evidence,
                 service_record,
                 period,
@@ -691,6 +725,9 @@ impl State {
                 let info = self.info(seq, kind)?;
                 let now_period = e.time.period_in(&info.timezone);
                 positive(*amount).map_err(|m| fail("bad_amount", m))?;
+                if let Some(q) = quote {
+                    positive(*q).map_err(|m| fail("bad_quote", format!("quote: {m}")))?;
+                }
                 bounded_evidence(evidence).map_err(|m| fail("too_much_evidence", m))?;
                 let (_, rules) = self.policy.as_ref().ok_or_else(|| {
                     fail("no_policy", "the estate has no approval policy yet".into())
@@ -731,7 +768,7 @@ impl State {
                             ));
                         }
                         let entitled = self.entitlement(*p);
-                        let claimed = self.remuneration_claimed(*p);
+                        let claimed = self.remuneration_claimed(*p, e.time);
                         let left = entitled.checked_sub(claimed).unwrap_or(Money::ZERO);
                         if *amount > left {
                             return Err(fail(
@@ -936,8 +973,11 @@ impl State {
                 }
                 self.close_claim(*claim, ClaimStatus::Executed { seq });
             }
-            Body::ServiceRecord { evidence, .. } => {
+            Body::ServiceRecord { evidence, cost, .. } => {
                 self.info(seq, kind)?;
+                if let Some(c) = cost {
+                    positive(*c).map_err(|m| fail("bad_cost", format!("cost: {m}")))?;
+                }
                 bounded_evidence(evidence).map_err(|m| fail("too_much_evidence", m))?;
                 self.service_records.insert(seq, (None, false));
                 let period = self.period_of(e.time);
@@ -956,15 +996,8 @@ impl State {
             Body::Correction {
                 corrects,
                 corrects_hash,
-                partial,
                 ..
             } => {
-                if *partial {
-                    return Err(fail(
-                        "unsupported",
-                        "partial corrections are not part of format v1".into(),
-                    ));
-                }
                 if self.corrected.contains(corrects) {
                     return Err(fail(
                         "already_corrected",
@@ -998,6 +1031,24 @@ impl State {
                     target.kind,
                 );
                 if let (true, Some(period)) = (fee_fen > 0, period) {
+                    // Remuneration already taken for that month must stay
+                    // within the entitlement the corrected collections give.
+                    let after = Money::from_fen(self.collected(period).fen() - fee_fen)
+                        .unwrap_or(Money::ZERO);
+                    let entitled = match self.ratio_for(period) {
+                        Some(r) => Money::round_fen_half_away_from_zero(
+                            r.as_decimal() * after.to_decimal(),
+                        )
+                        .unwrap_or(Money::ZERO),
+                        None => Money::ZERO,
+                    };
+                    let claimed = self.remuneration_claimed(period, e.time);
+                    if claimed > entitled {
+                        return Err(fail(
+                            "remuneration_exceeded",
+                            format!("after this correction the remuneration entitlement for {period} would be ¥{entitled}, below the ¥{claimed} already claimed; settle the remuneration claim first"),
+                        ));
+                    }
                     *self.collected_fen.entry(period).or_insert(0) -= fee_fen;
                 }
                 if let Some(p) = charged {
