@@ -17,7 +17,8 @@ use crate::keys::Keyring;
 use crate::ledger::approval::{approval_message, encode_signature, Decision};
 use crate::ledger::{Body, Category, FundAccount, IncomeSource, PayMethod, PolicyRules, Role};
 use crate::store::{Appended, Draft, Store, StoreError};
-use crate::tlog::note::{Signer, ALG_COSIGNATURE_V1, ALG_ED25519};
+use crate::tlog::checkpoint::cosign_checkpoint;
+use crate::tlog::note::{Note, Signer, ALG_COSIGNATURE_V1, ALG_ED25519};
 use crate::tlog::Hash;
 
 /// The demo estate's description, shipped in the binary.
@@ -294,8 +295,18 @@ pub async fn load(
         .filter(|a| a.role == Role::Committee)
         .collect();
     let mut unpaid: BTreeMap<usize, u32> = BTreeMap::new();
+    let witnesses: Vec<&Approver> = approvers
+        .iter()
+        .filter(|a| a.role != Role::Company)
+        .take(4)
+        .collect();
     let mut period = first;
     for m in 0..DEMO_MONTHS {
+        // Close last month first thing, and have the committee witness it.
+        if let Some(prev) = period.prev().filter(|_| m > 0) {
+            total += close_and_witness(store, &slug, &log, prev, at(period, 1, 0, 30)?, &witnesses)
+                .await?;
+        }
         let mut batch: Vec<Draft> = Vec::new();
         // Charges on the 1st.
         batch.push(timed(
@@ -573,6 +584,19 @@ pub async fn load(
             .ok_or_else(|| DemoError::Fixture("period".into()))?;
     }
 
+    let last_month = period
+        .prev()
+        .ok_or_else(|| DemoError::Fixture("period".into()))?;
+    total += close_and_witness(
+        store,
+        &slug,
+        &log,
+        last_month,
+        at(period, 1, 0, 30)?,
+        &witnesses,
+    )
+    .await?;
+
     // One claim still waiting for the committee, submitted just before now.
     let last = store
         .with_state(&slug, |s| s.last_time())
@@ -604,6 +628,11 @@ pub async fn load(
         .await?
         .len() as u64;
 
+    // Witnesses also cosign the newest checkpoint, so the live log and the
+    // full-log bundle are witnessed as well as the statements.
+    let size = store.tree_size(&slug).await?;
+    witness(store, &slug, size, t, &witnesses).await?;
+
     Ok(DemoSummary {
         slug,
         entries: total,
@@ -622,6 +651,47 @@ fn pick_habit(rng: &mut ChaCha8Rng, habits: &[Habit]) -> usize {
         roll -= h.share;
     }
     0
+}
+
+/// Closes a month and has witnesses cosign the checkpoint that covers the
+/// statement, each after the consistency check `Store::cosign` makes.
+async fn close_and_witness(
+    store: &Store,
+    slug: &Slug,
+    log: &Signer,
+    period: Period,
+    at: Timestamp,
+    witnesses: &[&Approver],
+) -> Result<u64, DemoError> {
+    let statement = store.close_month(slug, period, at, log).await?;
+    witness(store, slug, statement.seq + 1, at, witnesses).await?;
+    Ok(1)
+}
+
+/// Has each witness cosign the checkpoint of `size`, each after the
+/// consistency check `Store::cosign` makes.
+async fn witness(
+    store: &Store,
+    slug: &Slug,
+    size: u64,
+    at: Timestamp,
+    witnesses: &[&Approver],
+) -> Result<(), DemoError> {
+    let cp = store
+        .checkpoint_at(slug, size)
+        .await?
+        .ok_or_else(|| DemoError::Fixture(format!("no checkpoint at {size}")))?;
+    let text = Note::parse(&cp.note)
+        .map_err(|e| DemoError::Fixture(e.to_string()))?
+        .text;
+    for (i, w) in witnesses.iter().enumerate() {
+        // Witnesses sign within the morning, a few minutes apart.
+        let ts = u64::try_from(at.unix()).unwrap_or(0) + 3_600 + 600 * i as u64;
+        let sig = cosign_checkpoint(&text, &w.signer, ts)
+            .map_err(|e| DemoError::Fixture(e.to_string()))?;
+        store.cosign(slug, size, &w.id, &sig, at).await?;
+    }
+    Ok(())
 }
 
 fn timed(body: Body, at: Timestamp) -> Draft {

@@ -26,3 +26,5 @@ pub mod ledger;
 pub mod store;
 /// RFC 9162 transparency log: hashes, tree, proofs, checkpoints, signed notes.
 pub mod tlog;
+/// Offline verification of bundles: what an owner's computer checks.
+pub mod verify;

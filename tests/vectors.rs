@@ -20,7 +20,10 @@
 //! verifier would: every entry re-parses strictly, the chain links, the
 //! rules replay, the root recomputed from the leaf hashes is the signed
 //! checkpoint's, the proofs check, the approval and commitment vectors hold,
-//! and a changed byte in any entry is refused or detected.
+//! every statement's figures recompute from the entries as docs/FORMAT.md
+//! defines them, the statement bundle (`bundle.json`) verifies with
+//! `trustfund::verify::verify_bundle`, and a changed byte in any entry is
+//! refused or detected.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -44,8 +47,8 @@ use trustfund::ledger::{
     Body, Category, FundAccount, IncomeSource, PayMethod, PolicyRules, Role, SealedEntry, State,
 };
 use trustfund::store::{Appended, Draft, Store};
-use trustfund::tlog::checkpoint::open_checkpoint;
-use trustfund::tlog::note::{Signer, VerifierKey, ALG_COSIGNATURE_V1, ALG_ED25519};
+use trustfund::tlog::checkpoint::{cosign_checkpoint, open_checkpoint};
+use trustfund::tlog::note::{Note, Signer, VerifierKey, ALG_COSIGNATURE_V1, ALG_ED25519};
 use trustfund::tlog::tree::{self, NodeId};
 use trustfund::tlog::{record_hash, Hash};
 
@@ -60,6 +63,17 @@ const LOG_SEED: u8 = 0x01;
 /// The log is built in three months; the checkpoint of the first append
 /// (estate creation) is the "old" side of the consistency proof.
 const T0: &str = "2026-01-05T01:00:00Z";
+/// When January is closed: after its remuneration was paid (so the
+/// statement shows it as taken), before the rest of February.
+const JANUARY_CLOSED: &str = "2026-02-04T01:00:00Z";
+/// When February is closed: the first hour of March in Shanghai.
+const FEBRUARY_CLOSED: &str = "2026-03-01T01:00:00Z";
+/// Timestamp of the cosignatures on the February statement's checkpoint.
+const STATEMENT_COSIGNED: &str = "2026-03-01T02:00:00Z";
+/// Timestamp of the cosignatures on the latest checkpoint.
+const LATEST_COSIGNED: &str = "2026-03-13T01:00:00Z";
+/// The month whose statement bundle is a golden file.
+const BUNDLE_PERIOD: &str = "2026-02";
 
 // ---------------------------------------------------------------------------
 // Building the log
@@ -243,6 +257,38 @@ impl Builder {
             .unwrap_or_else(|e| panic!("append at {at}: {e}"))
     }
 
+    /// Closes a month at a fixed time: its `statement_published` entry.
+    async fn close(&self, period: &str, at: &str) -> Appended {
+        let period = Period::parse("period", period).expect("fixed period");
+        let appended = self
+            .store
+            .close_month(&self.slug, period, ts(at), &self.log)
+            .await
+            .unwrap_or_else(|e| panic!("close {period} at {at}: {e}"));
+        assert_eq!(appended.kind, "statement_published");
+        appended
+    }
+
+    /// Each witness cosigns the checkpoint of `tree_size`, with the fixed
+    /// time as its cosignature timestamp.
+    async fn cosign(&self, tree_size: u64, witnesses: &[&Person], at: &str) {
+        let cp = self
+            .store
+            .checkpoint_at(&self.slug, tree_size)
+            .await
+            .expect("read checkpoint")
+            .unwrap_or_else(|| panic!("no checkpoint of size {tree_size}"));
+        let text = Note::parse(&cp.note).expect("signed note").text;
+        let timestamp = u64::try_from(ts(at).unix()).expect("after 1970");
+        for w in witnesses {
+            let sig = cosign_checkpoint(&text, &w.signer, timestamp).expect("cosignature");
+            self.store
+                .cosign(&self.slug, tree_size, &w.id, &sig, ts(at))
+                .await
+                .unwrap_or_else(|e| panic!("{} cosigns {tree_size}: {e}", w.id));
+        }
+    }
+
     /// Appends one draft that triggers nothing else.
     async fn one(&self, at: &str, draft: Draft) -> Appended {
         let mut appended = self.add(at, vec![draft]).await;
@@ -268,7 +314,7 @@ async fn generate() -> Generated {
         person("c3", Role::Committee, 0x13, "刘洋"),
         person("s1", Role::Community, 0x14, "幸福街道社区"),
     ];
-    let [p1, c1, c2, c3, _] = &people;
+    let [p1, c1, c2, c3, s1] = &people;
 
     // Month 1: the estate, its policy, people, units and opening money.
     let mut drafts: Vec<Draft> = vec![
@@ -465,6 +511,11 @@ async fn generate() -> Generated {
     let (d, _) = signed(&pay, c2, Decision::Approve, None);
     assert_eq!(b.add("2026-02-03T02:00:00Z", vec![d]).await.len(), 2);
 
+    // January is over and its remuneration paid: close it. The statement
+    // covers entries 0 up to the first February entry; the statement entry
+    // itself falls in February's range.
+    let january = b.close("2026-01", JANUARY_CLOSED).await;
+
     // A transfer between fund accounts.
     let move_ = b
         .one(
@@ -557,8 +608,33 @@ async fn generate() -> Generated {
         .into(),
     )
     .await;
+    // February's fees, billed late in the month; one unit pays, the other
+    // is still in arrears when February closes.
+    b.one(
+        "2026-02-25T02:00:00Z",
+        Body::FeesCharged {
+            period: Period::parse("period", "2026-02").expect("period"),
+            rate: Rate::parse("rate", "1.85").expect("rate"),
+            units: 2,
+            postings: vec![],
+        }
+        .into(),
+    )
+    .await;
+    b.one(
+        "2026-02-26T02:00:00Z",
+        fee(1, "181.97", "2026-02-26", PayMethod::Alipay),
+    )
+    .await;
 
-    // Month 3: the open claim has run out.
+    // Month 3: close February; two committee members and the community
+    // witness the checkpoint that first covers the statement.
+    let february = b.close("2026-02", FEBRUARY_CLOSED).await;
+    let statement_size = february.seq + 1;
+    b.cosign(statement_size, &[c1, c2, s1], STATEMENT_COSIGNED)
+        .await;
+
+    // The open claim has run out.
     b.one(
         "2026-03-13T00:00:00Z",
         Body::ClaimExpired {
@@ -567,6 +643,9 @@ async fn generate() -> Generated {
         .into(),
     )
     .await;
+    // The committee witnesses the latest checkpoint too.
+    let final_size = store.tree_size(&slug).await.expect("size");
+    b.cosign(final_size, &[c1, c2], LATEST_COSIGNED).await;
 
     // Read everything back the way the public sees it.
     let size = store.tree_size(&slug).await.expect("size");
@@ -601,6 +680,23 @@ async fn generate() -> Generated {
         .collect();
     balances.sort();
 
+    let statements: Vec<Value> = state
+        .statements()
+        .iter()
+        .map(|(period, (seq, st))| {
+            json!({
+                "period": period.to_string(),
+                "seq": seq,
+                "from_seq": st.from_seq,
+                "to_seq": st.to_seq,
+                // The first checkpoint that covers the statement entry.
+                "checkpoint_size": seq + 1,
+            })
+        })
+        .collect();
+    let closed: Vec<u64> = state.statements().values().map(|(seq, _)| *seq).collect();
+    assert_eq!(closed, [january.seq, february.seq]);
+
     let log_key = b.log.verifier_key().format();
     let entries_json: Vec<Value> = sealed
         .iter()
@@ -615,7 +711,7 @@ async fn generate() -> Generated {
         })
         .collect();
     let log_json = json!({
-        "description": "A complete log of the test estate `vectors`, built by tests/vectors.rs through the real append path from the fixed seeds and times below. `bytes` is each entry's exact text (RFC 8785); leaf_hash = SHA-256(0x00 || bytes), lowercase hex; each entry's `prev` is the previous leaf_hash (64 zeros for entry 0). The root is RFC 9162 MTH over the leaf hashes in seq order. Proof hashes are standard padded base64. Balances are debit minus credit in fen after replaying every entry. Seeds are RFC 8032 Ed25519 seeds (32 bytes, hex) and are public test keys: never use them for a real estate.",
+        "description": "A complete log of the test estate `vectors`, built by tests/vectors.rs through the real append path from the fixed seeds and times below. `bytes` is each entry's exact text (RFC 8785); leaf_hash = SHA-256(0x00 || bytes), lowercase hex; each entry's `prev` is the previous leaf_hash (64 zeros for entry 0). The root is RFC 9162 MTH over the leaf hashes in seq order. Proof hashes are standard padded base64. Balances are debit minus credit in fen after replaying every entry. `statements` lists the closed months with the range of entries each covers and the size of the first checkpoint that covers it; `bundle` describes bundle.json, the statement bundle of one month as served over HTTP, whose checkpoint is cosigned by the members listed. Cosignature timestamps are fixed too. Seeds are RFC 8032 Ed25519 seeds (32 bytes, hex) and are public test keys: never use them for a real estate.",
         "estate": SLUG,
         "origin": ORIGIN,
         "keys": {
@@ -646,6 +742,16 @@ async fn generate() -> Generated {
             "proof": consistency.iter().map(Hash::to_base64).collect::<Vec<_>>(),
         },
         "balances": balances.iter().map(|(a, fen)| json!({ "account": a, "balance_fen": fen })).collect::<Vec<_>>(),
+        "statements": statements,
+        "witness_quorum": state.witness_quorum(),
+        "bundle": {
+            "file": "bundle.json",
+            "request": format!("GET /estates/{SLUG}/statements/{BUNDLE_PERIOD}/bundle.json"),
+            "period": BUNDLE_PERIOD,
+            "statement_seq": february.seq,
+            "tree_size": statement_size,
+            "cosigned_by": [c1.id.as_str(), c2.id.as_str(), s1.id.as_str()],
+        },
     });
 
     let approvals: Vec<Value> = signed_list
@@ -703,7 +809,25 @@ async fn generate() -> Generated {
         "vectors": commitments,
     });
 
-    let http = http_vectors(store.clone(), tmp.path(), size, repair.seq, first_size).await;
+    let (http, bundle) =
+        http_vectors(store.clone(), tmp.path(), size, repair.seq, first_size).await;
+    // The statement bundle as served is what Store::bundle says, compact.
+    let bundle_period = Period::parse("period", BUNDLE_PERIOD).expect("period");
+    let from_store = store
+        .bundle(&slug, Some(bundle_period))
+        .await
+        .expect("statement bundle");
+    assert_eq!(
+        bundle,
+        serde_json::to_string(&from_store).expect("bundle json")
+    );
+    assert_eq!(
+        from_store.statement.map(|st| (st.period, st.seq)),
+        Some((bundle_period, february.seq))
+    );
+    assert_eq!(from_store.entries.len() as u64, statement_size);
+    assert!(statement_size < size, "the bundle stops at its checkpoint");
+    assert_eq!(from_store.entries[..], entries[..statement_size as usize]);
 
     store.close().await;
     let pretty = |v: &Value| format!("{}\n", serde_json::to_string_pretty(v).expect("json"));
@@ -732,6 +856,7 @@ async fn generate() -> Generated {
             ("approval.json", pretty(&approval_json)),
             ("commitment.json", pretty(&commitment_json)),
             ("http.json", pretty(&http_json)),
+            ("bundle.json", bundle),
         ],
     }
 }
@@ -775,7 +900,7 @@ async fn http_vectors(
     size: u64,
     index: u64,
     from: u64,
-) -> Vec<Value> {
+) -> (Vec<Value>, String) {
     let app = router(AppState {
         store,
         keys: Keyring::new(data_dir),
@@ -795,32 +920,49 @@ async fn http_vectors(
         format!("/estates/{s}/log/proof/inclusion?index={size}&size={size}"),
         format!("/estates/{s}/log/proof/consistency?from=0&to={size}"),
         "/estates/nowhere/log/checkpoint".to_string(),
+        // March is not closed; a month must be written YYYY-MM.
+        format!("/estates/{s}/statements/2026-03/bundle.json"),
+        format!("/estates/{s}/statements/2026-3/bundle.json"),
     ];
     let mut out = Vec::new();
     for uri in requests {
-        let req = Request::builder()
-            .uri(&uri)
-            .body(HttpBody::empty())
-            .expect("request");
-        let resp = app.clone().oneshot(req).await.expect("response");
-        let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
-            .expect("body");
+        let (status, content_type, body) = fetch(&app, &uri).await;
         out.push(json!({
             "request": format!("GET {uri}"),
             "status": status,
             "content_type": content_type,
-            "body": String::from_utf8(body.to_vec()).expect("UTF-8 body"),
+            "body": body,
         }));
     }
-    out
+    // The golden statement bundle, exactly as an owner downloads it.
+    let uri = format!("/estates/{s}/statements/{BUNDLE_PERIOD}/bundle.json");
+    let (status, content_type, bundle) = fetch(&app, &uri).await;
+    assert_eq!((status, content_type.as_str()), (200, "application/json"));
+    (out, bundle)
+}
+
+/// One GET through the router: status, content type and body text.
+async fn fetch(app: &axum::Router, uri: &str) -> (u16, String, String) {
+    let req = Request::builder()
+        .uri(uri)
+        .body(HttpBody::empty())
+        .expect("request");
+    let resp = app.clone().oneshot(req).await.expect("response");
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = axum::body::to_bytes(resp.into_body(), 16 << 20)
+        .await
+        .expect("body");
+    (
+        status,
+        content_type,
+        String::from_utf8(body.to_vec()).expect("UTF-8 body"),
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -1011,6 +1153,32 @@ fn root_checkpoint_and_proofs_verify() {
         (ORIGIN, size, root)
     );
     assert!(cp.extensions.is_empty() && witnesses.is_empty());
+    // The served checkpoint carries the committee's cosignatures, in
+    // member-id order after the log's signature; they verify with the
+    // member keys from the log's own member_enrolled entries.
+    let member_keys: Vec<VerifierKey> = log["keys"]["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| VerifierKey::parse(str_of(&m["vkey"], "vkey")).expect("member vkey"))
+        .collect();
+    let (_, _, cosigned) =
+        open_checkpoint(&note, &log_key, &member_keys).expect("cosignatures verify");
+    let names: Vec<&str> = cosigned.iter().map(|(k, _)| k.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            format!("{ORIGIN}/members/c1"),
+            format!("{ORIGIN}/members/c2")
+        ]
+    );
+    let stamp = u64::try_from(ts(LATEST_COSIGNED).unix()).expect("time");
+    assert!(cosigned.iter().all(|(_, t)| *t == stamp));
+    assert_eq!(
+        note.matches("\n\u{2014} ").count(),
+        3,
+        "three signature lines"
+    );
     let wrong_key = Signer::from_seed(ORIGIN, ALG_ED25519, &[0x02; 32]).expect("key");
     assert!(open_checkpoint(&note, &wrong_key.verifier_key(), &[]).is_err());
 
@@ -1397,4 +1565,427 @@ fn non_canonical_spellings_are_refused() {
         assert_ne!(bad, text);
         assert!(SealedEntry::from_bytes(&bad).is_err(), "accepted {bad}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Statements and the bundle, checked from the committed files
+
+/// Fen of a Money string (`1234.56`).
+fn fen(text: &str) -> i64 {
+    let (yuan, cents) = text.split_once('.').expect("two decimals");
+    assert_eq!(cents.len(), 2, "{text}");
+    yuan.parse::<i64>().expect("yuan") * 100 + cents.parse::<i64>().expect("fen")
+}
+
+/// Money string of fen, as the format writes it.
+fn yuan(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+/// Every figure of every `statement_published` entry, recomputed from the
+/// entries the way docs/FORMAT.md defines them (not with the ledger's own
+/// bookkeeping): a verifier that follows the document gets the same bytes.
+#[test]
+fn statement_figures_follow_the_document() {
+    let entries: Vec<Value> = committed_entries()
+        .iter()
+        .map(|e| serde_json::from_str(e).expect("json"))
+        .collect();
+    let tz = EstateTz::parse("timezone", str_of(&entries[0]["timezone"], "timezone")).expect("tz");
+    let month = |e: &Value| -> String {
+        Timestamp::parse("time", str_of(&e["time"], "time"))
+            .expect("time")
+            .period_in(&tz)
+            .to_string()
+    };
+    // Account balances after entries 0 … n − 1.
+    let balances_before = |n: usize| -> BTreeMap<String, i64> {
+        let mut b = BTreeMap::new();
+        for e in &entries[..n] {
+            for p in e["postings"].as_array().into_iter().flatten() {
+                let account = str_of(&p["account"], "account").to_string();
+                let signed = match (p.get("debit"), p.get("credit")) {
+                    (Some(d), None) => fen(str_of(d, "debit")),
+                    (None, Some(c)) => -fen(str_of(c, "credit")),
+                    _ => panic!("posting {p}"),
+                };
+                *b.entry(account).or_insert(0) += signed;
+            }
+        }
+        b
+    };
+    let funds = |b: &BTreeMap<String, i64>| -> Value {
+        let get = |a: &str| yuan(b.get(&format!("fund:{a}")).copied().unwrap_or(0));
+        json!({ "operating": get("operating"), "public_income": get("public_income"), "reserve": get("reserve") })
+    };
+    let mut checked = 0;
+    let mut prev_to = 0u64;
+    for (s, st) in entries.iter().enumerate() {
+        if st["kind"] != "statement_published" {
+            continue;
+        }
+        let period = str_of(&st["period"], "period").to_string();
+        // The range: from the previous statement's to_seq, up to one past
+        // the last entry whose time falls in the month.
+        let from = prev_to;
+        let to = entries[..s]
+            .iter()
+            .rposition(|e| month(e) == period)
+            .map_or(from, |i| i as u64 + 1);
+        assert!(entries[from as usize..to as usize]
+            .iter()
+            .all(|e| month(e) == period));
+        assert_eq!(
+            (u64_of(&st["from_seq"], "from"), u64_of(&st["to_seq"], "to")),
+            (from, to),
+            "{period}"
+        );
+        let range = &entries[from as usize..to as usize];
+
+        // Gross sums by posting account over the range.
+        let mut sum: BTreeMap<String, i64> = BTreeMap::new();
+        let mut add = |key: String, f: i64| *sum.entry(key).or_insert(0) += f;
+        for e in range {
+            let corrected_kind = e
+                .get("corrects")
+                .map(|c| entries[u64_of(c, "corrects") as usize]["kind"].clone());
+            if e["kind"] == "fee_paid" {
+                add("fees_collected".into(), fen(str_of(&e["amount"], "amount")));
+            }
+            for p in e["postings"].as_array().into_iter().flatten() {
+                let account = str_of(&p["account"], "account");
+                let (debit, f) = match (p.get("debit"), p.get("credit")) {
+                    (Some(d), None) => (true, fen(str_of(d, "debit"))),
+                    (None, Some(c)) => (false, fen(str_of(c, "credit"))),
+                    _ => panic!("posting {p}"),
+                };
+                match (account, debit) {
+                    ("income:fees", false) => add("fees_charged".into(), f),
+                    ("income:fees", true) => add("reversed.fees_charged".into(), f),
+                    ("equity:opening", false) => add("opening_balances".into(), f),
+                    ("equity:opening", true) => add("reversed.opening_balances".into(), f),
+                    (a, false) if a.starts_with("income:public:") => {
+                        add(format!("public_income.{}", &a["income:public:".len()..]), f)
+                    }
+                    (a, true) if a.starts_with("income:public:") => {
+                        add("reversed.public_income".into(), f)
+                    }
+                    (a, true) if a.starts_with("expense:") => {
+                        add(format!("spending.{}", &a["expense:".len()..]), f)
+                    }
+                    (a, true)
+                        if a.starts_with("receivable:")
+                            && corrected_kind.as_ref() == Some(&json!("fee_paid")) =>
+                    {
+                        add("reversed.fees_collected".into(), f)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let g = |key: &str| yuan(sum.get(key).copied().unwrap_or(0));
+
+        // Remuneration: entitlement from the month's collections net of
+        // corrections made before the statement; taken = executed claims.
+        let before = &entries[..s];
+        let corrected: BTreeSet<u64> = before
+            .iter()
+            .filter_map(|e| e.get("corrects").map(|c| u64_of(c, "corrects")))
+            .collect();
+        let collected: i64 = before
+            .iter()
+            .filter(|e| e["kind"] == "fee_paid" && month(e) == period)
+            .filter(|e| !corrected.contains(&u64_of(&e["seq"], "seq")))
+            .map(|e| fen(str_of(&e["amount"], "amount")))
+            .sum();
+        let ratio = before
+            .iter()
+            .rev()
+            .find(|e| {
+                e["kind"] == "remuneration_ratio_set"
+                    && str_of(&e["from"], "from") <= period.as_str()
+            })
+            .map(|e| str_of(&e["ratio"], "ratio").to_string());
+        let entitlement = match ratio {
+            None => 0,
+            Some(r) => {
+                // Ratio in ten-thousandths, then round half up to the fen.
+                let (int, frac) = r.split_once('.').unwrap_or((&r, ""));
+                let e4 = int.parse::<i64>().expect("ratio") * 10_000
+                    + format!("{frac:0<4}").parse::<i64>().expect("ratio");
+                (collected * e4 + 5_000) / 10_000
+            }
+        };
+        let executed: BTreeSet<u64> = before
+            .iter()
+            .filter(|e| e["kind"] == "disbursement_executed")
+            .map(|e| u64_of(&e["claim"], "claim"))
+            .collect();
+        let taken: i64 = before
+            .iter()
+            .filter(|e| e["kind"] == "claim_submitted" && e["category"] == "remuneration")
+            .filter(|e| e["period"] == json!(period))
+            .filter(|e| executed.contains(&u64_of(&e["seq"], "seq")))
+            .map(|e| fen(str_of(&e["amount"], "amount")))
+            .sum();
+
+        let closing = balances_before(to as usize);
+        let arrears: i64 = closing
+            .iter()
+            .filter(|(a, _)| a.starts_with("receivable:"))
+            .map(|(_, f)| (*f).max(0))
+            .sum();
+        let categories = [
+            "administration",
+            "cleaning",
+            "elevator",
+            "greening",
+            "insurance",
+            "other",
+            "remuneration",
+            "repairs",
+            "security",
+            "utilities",
+        ];
+        let want = json!({
+            "period": period,
+            "from_seq": from,
+            "to_seq": to,
+            "opening": funds(&balances_before(from as usize)),
+            "closing": funds(&closing),
+            "opening_balances": g("opening_balances"),
+            "fees_charged": g("fees_charged"),
+            "fees_collected": g("fees_collected"),
+            "public_income": {
+                "elevator_ads": g("public_income.elevator_ads"),
+                "parking": g("public_income.parking"),
+                "venue": g("public_income.venue"),
+                "other": g("public_income.other"),
+            },
+            "spending": categories
+                .iter()
+                .map(|c| (c.to_string(), json!(g(&format!("spending.{c}")))))
+                .collect::<serde_json::Map<_, _>>(),
+            "reversed": {
+                "fees_charged": g("reversed.fees_charged"),
+                "fees_collected": g("reversed.fees_collected"),
+                "public_income": g("reversed.public_income"),
+                "opening_balances": g("reversed.opening_balances"),
+            },
+            "remuneration": { "entitlement": yuan(entitlement), "taken": yuan(taken) },
+            "arrears": yuan(arrears),
+        });
+        let mut got = st.clone();
+        for envelope in ["v", "estate", "seq", "prev", "time", "kind"] {
+            got.as_object_mut().expect("object").remove(envelope);
+        }
+        assert_eq!(got, want, "statement at seq {s}");
+        prev_to = to;
+        checked += 1;
+    }
+    assert_eq!(checked, 2, "January and February are closed");
+}
+
+fn committed_bundle() -> (String, trustfund::verify::Bundle) {
+    let text = read("bundle.json");
+    let bundle: trustfund::verify::Bundle = serde_json::from_str(&text).expect("bundle parses");
+    // The file is the compact serialisation, byte for byte.
+    assert_eq!(serde_json::to_string(&bundle).expect("json"), text);
+    (text, bundle)
+}
+
+fn vector_log_key() -> VerifierKey {
+    VerifierKey::parse(read("log.vkey").trim_end_matches('\n')).expect("log vkey")
+}
+
+#[test]
+fn statement_bundle_verifies() {
+    use trustfund::verify::{bundle_statement, verify_bundle, BUNDLE_FORMAT};
+    let (_, b) = committed_bundle();
+    let log = read_json("log.json");
+    let info = &log["bundle"];
+    let size = u64_of(&info["tree_size"], "tree_size");
+    assert_eq!(b.format, BUNDLE_FORMAT);
+    assert_eq!(b.origin, ORIGIN);
+    assert_eq!(b.log_key, vector_log_key().format());
+    // The entries are the log's first `size` entries, as exact bytes.
+    assert_eq!(b.entries[..], committed_entries()[..size as usize]);
+    // The policy is the one the ledger implies at that size (the same text
+    // as the live policy here, since no member changed since).
+    assert_eq!(b.policy, read("policy.txt"));
+    let st = b.statement.expect("a statement bundle");
+    assert_eq!(st.period.to_string(), str_of(&info["period"], "period"));
+    assert_eq!(st.seq, u64_of(&info["statement_seq"], "statement_seq"));
+    assert_eq!(
+        st.seq + 1,
+        size,
+        "the first checkpoint covering the statement"
+    );
+
+    let v = verify_bundle(&b, Some(&vector_log_key())).expect("the bundle verifies");
+    assert_eq!(v.checkpoint.tree_size, size);
+    assert_eq!(v.quorum, 2);
+    let by: Vec<&str> = v.witnesses.iter().map(|(id, _)| id.as_str()).collect();
+    let want: Vec<&str> = info["cosigned_by"]
+        .as_array()
+        .expect("cosigned_by")
+        .iter()
+        .map(|x| str_of(x, "member"))
+        .collect();
+    assert_eq!(by, want);
+    let stamp = u64::try_from(ts(STATEMENT_COSIGNED).unix()).expect("time");
+    assert!(v.witnesses.iter().all(|(_, t)| *t == stamp));
+    let (seq, statement) = bundle_statement(&v, &b).expect("statement");
+    assert_eq!(seq, st.seq);
+    assert_eq!(statement.period, st.period);
+    // Without a pinned key, the bundle's own key is used; it still verifies.
+    assert!(verify_bundle(&b, None).is_ok());
+}
+
+/// One changed byte in any entry, or any other tampering, is refused, each
+/// with the VerifyError docs/FORMAT.md maps it to.
+#[test]
+fn tampered_bundles_are_refused() {
+    use trustfund::verify::{verify_bundle, Bundle, VerifyError};
+    let (_, good) = committed_bundle();
+    let key = vector_log_key();
+    let check = |b: &Bundle| verify_bundle(b, Some(&key)).map(|_| ());
+    assert!(check(&good).is_ok());
+    let n = good.entries.len();
+    let with_entry = |i: usize, from: &str, to: &str| -> Bundle {
+        let mut b = good.clone();
+        assert!(b.entries[i].contains(from), "entry {i} has no {from}");
+        b.entries[i] = b.entries[i].replacen(from, to, 1);
+        assert_eq!(b.entries[i].len(), good.entries[i].len());
+        let changed = b.entries[i]
+            .bytes()
+            .zip(good.entries[i].bytes())
+            .filter(|(x, y)| x != y)
+            .count();
+        assert_eq!(changed, 1, "exactly one byte of entry {i} changed");
+        b
+    };
+
+    // Any one byte of any entry: flip a bit in the middle.
+    for i in 0..n {
+        let mut bytes = good.entries[i].clone().into_bytes();
+        let p = bytes.len() / 2;
+        bytes[p] ^= 0x01;
+        let mut b = good.clone();
+        match String::from_utf8(bytes) {
+            Ok(text) => b.entries[i] = text,
+            Err(_) => continue, // not text: not even a JSON string
+        }
+        assert!(check(&b).is_err(), "entry {i} byte {p} changed unnoticed");
+    }
+
+    // A text that still parses and obeys every rule: the next entry's
+    // `prev` no longer links.
+    let b = with_entry(15, "2026年1月电梯", "2026年2月电梯");
+    assert_eq!(
+        check(&b),
+        Err(VerifyError::BrokenChain { seq: 16, prev: 15 })
+    );
+    // An amount whose postings no longer follow.
+    let b = with_entry(13, "\"amount\":\"165.58\"", "\"amount\":\"165.59\"");
+    assert!(matches!(
+        check(&b),
+        Err(VerifyError::Rule {
+            seq: 13,
+            code: "wrong_postings",
+            ..
+        })
+    ));
+    // A statement figure one fen off.
+    let last = n - 1;
+    let b = with_entry(last, "\"arrears\":\"165.58\"", "\"arrears\":\"165.59\"");
+    assert!(
+        matches!(check(&b), Err(VerifyError::Rule { code: "wrong_figures", seq, .. }) if seq == last as u64)
+    );
+    // Not canonical: a space after a comma.
+    let mut b = good.clone();
+    b.entries[3] = b.entries[3].replacen(',', ", ", 1);
+    assert!(matches!(
+        check(&b),
+        Err(VerifyError::BadEntry { seq: 3, .. })
+    ));
+    // Entries swapped or dropped.
+    let mut b = good.clone();
+    b.entries.swap(20, 21);
+    assert_eq!(
+        check(&b),
+        Err(VerifyError::OutOfOrder {
+            position: 20,
+            seq: 21
+        })
+    );
+    let mut b = good.clone();
+    b.entries.pop();
+    assert_eq!(
+        check(&b),
+        Err(VerifyError::SizeMismatch {
+            checkpoint: n as u64,
+            entries: n as u64 - 1
+        })
+    );
+    // Another log key, pinned.
+    let other = Signer::from_seed(ORIGIN, ALG_ED25519, &[0x02; 32]).expect("key");
+    assert!(matches!(
+        verify_bundle(&good, Some(&other.verifier_key())),
+        Err(VerifyError::WrongLogKey { .. })
+    ));
+    // The checkpoint: a changed root no longer carries the log's signature.
+    let mut b = good.clone();
+    let root = b.checkpoint.lines().nth(2).expect("root line").to_string();
+    let mut changed = root.clone().into_bytes();
+    changed[0] = if changed[0] == b'A' { b'B' } else { b'A' };
+    b.checkpoint = b
+        .checkpoint
+        .replacen(&root, &String::from_utf8(changed).expect("ascii"), 1);
+    assert!(matches!(check(&b), Err(VerifyError::LogSignature(_))));
+    // A validly signed checkpoint over different entries: the latest one,
+    // with the bundle's entries and a last entry one second later.
+    let mut b = good.clone();
+    b.checkpoint = read("checkpoint.txt");
+    let entries = committed_entries();
+    b.entries = entries.clone();
+    assert!(check(&b).is_ok(), "the whole log at the latest checkpoint");
+    let last = entries.len() - 1;
+    b.entries[last] = entries[last].replacen("T00:00:00Z", "T00:00:01Z", 1);
+    assert_eq!(check(&b), Err(VerifyError::RootMismatch));
+    // Cosignatures below the quorum: drop c2's and s1's lines.
+    let mut b = good.clone();
+    b.checkpoint = good
+        .checkpoint
+        .lines()
+        .filter(|l| !l.contains("/members/c2 ") && !l.contains("/members/s1 "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(check(&b), Err(VerifyError::Quorum { have: 1, need: 2 }));
+    // The community's cosignature does not count toward the committee quorum.
+    let mut b = good.clone();
+    b.checkpoint = good
+        .checkpoint
+        .lines()
+        .filter(|l| !l.contains("/members/c2 "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(check(&b), Err(VerifyError::Quorum { have: 1, need: 2 }));
+    // A policy file that says something else than the ledger.
+    let mut b = good.clone();
+    b.policy = b
+        .policy
+        .replace("quorum trustfund:committee\n", "quorum none\n");
+    assert_eq!(check(&b), Err(VerifyError::PolicyMismatch));
+    // A statement reference that does not match the statement entry.
+    let mut b = good.clone();
+    if let Some(st) = b.statement.as_mut() {
+        st.seq -= 1;
+    }
+    assert!(matches!(check(&b), Err(VerifyError::Statement(_))));
+    let mut b = good.clone();
+    b.format = "trustfund-bundle/v2".into();
+    assert!(matches!(check(&b), Err(VerifyError::Format(_))));
+    // Every failure has words in both languages.
+    assert!(!VerifyError::RootMismatch.zh().is_empty());
 }

@@ -1,7 +1,10 @@
 //! Command line: one module per subcommand.
 
 mod audit;
+mod export;
+mod receipt;
 mod serve;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,6 +31,16 @@ enum Command {
     /// Re-verify every estate's chain, tree, checkpoints and balances from
     /// storage; exits non-zero naming the first bad seq.
     Audit(audit::AuditArgs),
+    /// Verify a bundle (or a server's latest checkpoint) offline: signatures,
+    /// chain, root, ledger rules, statements, and remembered checkpoints.
+    Verify(verify::VerifyArgs),
+    /// Write a bundle: a month's statement or the whole log, from genesis.
+    Export(export::ExportArgs),
+    /// Close a month: append its statement, checked by the ledger.
+    CloseMonth(export::CloseMonthArgs),
+    /// Check a payment receipt offline: the entry, its inclusion proof and
+    /// the signed checkpoint; exits 1 naming what is wrong.
+    VerifyReceipt(receipt::VerifyReceiptArgs),
 }
 
 /// Where data lives; shared by every subcommand that opens the database.
@@ -69,6 +82,10 @@ impl Cli {
         let result = match self.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Audit(args) => audit::run(args).await,
+            Command::Verify(args) => verify::run(args).await,
+            Command::Export(args) => export::export(args).await,
+            Command::CloseMonth(args) => export::close_month(args).await,
+            Command::VerifyReceipt(args) => receipt::run(args),
         };
         match result {
             Ok(code) => code,

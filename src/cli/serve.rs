@@ -80,10 +80,14 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         store: store.clone(),
         keys,
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|e| format!("server: {e}"))?;
+    // Connect info gives the unit look-up its per-client rate limit.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .map_err(|e| format!("server: {e}"))?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }

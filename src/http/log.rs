@@ -12,7 +12,6 @@ use serde_json::json;
 
 use super::{ApiError, AppState};
 use crate::domain::Slug;
-use crate::ledger::Role;
 use crate::store::MAX_ENTRIES_PER_READ;
 
 pub fn router() -> Router<AppState> {
@@ -23,6 +22,12 @@ pub fn router() -> Router<AppState> {
         .route("/estates/{slug}/log/entries", get(entries))
         .route("/estates/{slug}/log/proof/inclusion", get(inclusion))
         .route("/estates/{slug}/log/proof/consistency", get(consistency))
+        .route("/estates/{slug}/log/bundle.json", get(log_bundle))
+        .route("/estates/{slug}/receipts/{seq}", get(receipt))
+        .route(
+            "/estates/{slug}/statements/{period}/bundle.json",
+            get(statement_bundle),
+        )
 }
 
 /// Resolves a path slug to an estate that exists; anything else is 404.
@@ -90,33 +95,12 @@ async fn policy(
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
     let slug = estate(&app, &slug).await?;
-    let out = app.store.with_state(&slug, policy_text).await?;
+    let out = app
+        .store
+        .with_state(&slug, crate::ledger::State::witness_policy)
+        .await?;
     out.map(text)
         .ok_or_else(|| ApiError::not_found("estate has no log yet"))
-}
-
-fn policy_text(state: &crate::ledger::State) -> Option<String> {
-    let info = state.estate()?;
-    let mut out = format!("log {}\n", info.log_key.format());
-    let mut names = Vec::new();
-    for (member, m) in state.members() {
-        if let (Some(key), Role::Committee | Role::Community) = (&m.key, m.role) {
-            out.push_str(&format!("witness {member} {}\n", key.format()));
-            names.push(member.to_string());
-        }
-    }
-    // Witnessing comes with committee co-signing; until then no
-    // cosignature is required, and the policy says so rather than
-    // claiming a quorum nobody provides.
-    if !names.is_empty() {
-        // Member ids cannot contain ':', so this group name never collides.
-        out.push_str(&format!(
-            "group trustfund:witnesses any {}\n",
-            names.join(" ")
-        ));
-    }
-    out.push_str("quorum none\n");
-    Some(out)
 }
 
 /// One entry's exact bytes.
@@ -195,4 +179,87 @@ async fn consistency(
         .map_err(range_error)?;
     let proof: Vec<String> = proof.iter().map(|h| h.to_base64()).collect();
     Ok(Json(json!({ "from": from, "to": to, "proof": proof })).into_response())
+}
+
+/// The whole log up to its latest checkpoint, as one verifiable document.
+async fn log_bundle(
+    State(app): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let slug = estate(&app, &slug).await?;
+    Ok(Json(app.store.bundle(&slug, None).await?).into_response())
+}
+
+/// A month's statement with everything needed to verify it from genesis.
+async fn statement_bundle(
+    State(app): State<AppState>,
+    Path((slug, period)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let slug = estate(&app, &slug).await?;
+    let period = crate::domain::Period::parse("period", &period)
+        .map_err(|e| ApiError::bad_request("bad_parameter", e.to_string()))?;
+    Ok(Json(app.store.bundle(&slug, Some(period)).await?).into_response())
+}
+
+/// A payment's receipt: the entry's exact bytes and a C2SP tlog-proof of
+/// its inclusion in the newest witnessed checkpoint that covers it, so the
+/// owner can check it offline with `trustfund verify-receipt`.
+async fn receipt(
+    State(app): State<AppState>,
+    Path((slug, seq)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let slug = estate(&app, &slug).await?;
+    let seq = canonical_u64(&seq).ok_or_else(|| {
+        ApiError::bad_request(
+            "bad_parameter",
+            "seq must be a non-negative integer without leading zeros",
+        )
+    })?;
+    let entry = app
+        .store
+        .entry_bytes(&slug, seq)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("entry {seq} not found")))?;
+    let quorum = app.store.with_state(&slug, |s| s.witness_quorum()).await?;
+    let witnessed = app
+        .store
+        .latest_witnessed_size(&slug, quorum)
+        .await?
+        .filter(|n| *n > seq);
+    let cp = match witnessed {
+        Some(size) => app.store.checkpoint_at(&slug, size).await?,
+        None => app.store.latest_checkpoint(&slug).await?,
+    }
+    .ok_or_else(|| ApiError::not_found("no checkpoint yet"))?;
+    let path = app
+        .store
+        .inclusion_proof(&slug, seq, cp.tree_size)
+        .await
+        .map_err(range_error)?;
+    let proof =
+        crate::tlog::proof::build_proof(entry.as_bytes(), seq, path, &cp.note).map_err(|e| {
+            crate::store::StoreError::Integrity(format!(
+                "receipt for entry {seq} does not check: {e}"
+            ))
+        })?;
+    let (origin, log_key) = app
+        .store
+        .with_state(&slug, |s| {
+            s.estate().map(|e| (e.origin.clone(), e.log_key.format()))
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found("estate has no log yet"))?;
+    let body = json!({
+        "format": "trustfund-receipt/v1",
+        "origin": origin,
+        "log_key": log_key,
+        "entry": entry,
+        "proof": crate::tlog::proof::format_proof(&proof),
+    });
+    let disposition = format!("attachment; filename=\"receipt-{slug}-{seq}.json\"");
+    let mut resp = Json(body).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&disposition) {
+        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
 }

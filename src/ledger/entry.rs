@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use super::account::{Category, FundAccount, IncomeSource, Posting};
 use super::jcs;
 use super::policy::PolicyRules;
+use super::statement::Statement;
 use crate::domain::{
     Area, Date, Description, EstateTz, Location, MemberId, Money, Name, Payee, Period, Purpose,
     Rate, Ratio, Reason, Slug, Timestamp, UnitCommitment,
@@ -274,6 +275,8 @@ pub enum Body {
         )]
         evidence: Vec<Hash>,
     },
+    /// A month closed: its figures, checked against the entries it covers.
+    StatementPublished(Statement),
     /// Reverses an earlier entry; nothing is ever edited or deleted.
     Correction {
         corrects: u64,
@@ -306,12 +309,13 @@ impl Body {
             Body::DisbursementExecuted { .. } => "disbursement_executed",
             Body::Transfer { .. } => "transfer",
             Body::ServiceRecord { .. } => "service_record",
+            Body::StatementPublished(_) => "statement_published",
             Body::Correction { .. } => "correction",
         }
     }
 
     /// Every kind, for filters and docs.
-    pub const KINDS: [&'static str; 18] = [
+    pub const KINDS: [&'static str; 19] = [
         "estate_created",
         "member_enrolled",
         "member_revoked",
@@ -329,6 +333,7 @@ impl Body {
         "disbursement_executed",
         "transfer",
         "service_record",
+        "statement_published",
         "correction",
     ];
 

@@ -8,8 +8,12 @@ pub mod entry;
 pub mod jcs;
 pub mod policy;
 pub mod state;
+pub mod statement;
+pub mod views;
+pub mod witnesses;
 
 pub use account::{Account, Category, FundAccount, IncomeSource, Posting, Side};
 pub use entry::{Body, Entry, EntryError, PayMethod, Role, SealedEntry};
 pub use policy::{PolicyRules, Requirement};
 pub use state::{Claim, ClaimStatus, RuleError, State};
+pub use statement::Statement;

@@ -51,6 +51,9 @@ pub struct PolicyRules {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub above: Option<AboveRule>,
     pub claim_ttl_days: u32,
+    /// Committee cosignatures a checkpoint needs to count as witnessed
+    /// (C2SP tlog-policy quorum; 0 means the log's signature alone).
+    pub witnesses: u8,
 }
 
 impl PolicyRules {
@@ -74,6 +77,7 @@ impl PolicyRules {
                 require: strict,
             }),
             claim_ttl_days: 30,
+            witnesses: 2,
         }
     }
 
@@ -108,6 +112,9 @@ impl PolicyRules {
             return Err(
                 "rules.default: the company and at least one committee member must sign".into(),
             );
+        }
+        if self.witnesses > MAX_SIGNERS {
+            return Err(format!("rules.witnesses: at most {MAX_SIGNERS}"));
         }
         if !(1..=MAX_CLAIM_TTL_DAYS).contains(&self.claim_ttl_days) {
             return Err(format!(

@@ -7,12 +7,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::account::{is_balanced, Account, Category, FundAccount, Posting};
+use super::account::{is_balanced, Account, Category, FundAccount, Posting, Side};
 use super::approval::{approval_message, check_approval_signature, Decision};
 use super::entry::{
     Body, Entry, Role, SealedEntry, MAX_APPROVALS, MAX_EVIDENCE, MAX_UNITS_PER_CHARGE,
 };
 use super::policy::{PolicyRules, Requirement};
+use super::statement::{
+    category_index, fund_index, funds, source_index, MonthStats, Remuneration, Statement,
+};
 use crate::domain::{
     Area, EstateTz, MemberId, Money, Period, Rate, Ratio, Slug, Timestamp, UnitCommitment,
 };
@@ -118,6 +121,12 @@ pub struct State {
     corrected: BTreeSet<u64>,
     /// Set by the first charge, payment, income or claim.
     trading: bool,
+    /// Figures per month of entry time, kept for statements.
+    months: BTreeMap<Period, MonthStats>,
+    /// Fees charged and unpaid, over all units (sum of positive receivables).
+    arrears_fen: i64,
+    /// Published statements: month → (seq, statement).
+    statements: BTreeMap<Period, (u64, Statement)>,
 }
 
 const DAY_SECONDS: i64 = 86_400;
@@ -219,6 +228,144 @@ impl State {
         Money::from_fen(fen).unwrap_or(Money::ZERO)
     }
 
+    /// Balances of the three fund accounts, in fen.
+    fn fund_fen(&self) -> [i64; 3] {
+        let mut out = [0; 3];
+        for a in FundAccount::ALL {
+            out[fund_index(a)] = self.balance_fen(&Account::Fund(a));
+        }
+        out
+    }
+
+    /// Published statements by month, with the seq of each.
+    pub fn statements(&self) -> &BTreeMap<Period, (u64, Statement)> {
+        &self.statements
+    }
+
+    /// Fees charged and not yet paid, over all units, now.
+    pub fn arrears(&self) -> Money {
+        Money::from_fen(self.arrears_fen.max(0)).unwrap_or(Money::ZERO)
+    }
+
+    /// The month that must be closed next: the one after the last statement,
+    /// or the month of entry 0.
+    pub fn next_statement_period(&self) -> Option<Period> {
+        match self.statements.last_key_value() {
+            Some((p, _)) => p.next(),
+            None => self.months.first_key_value().map(|(p, _)| *p),
+        }
+    }
+
+    /// The statement for `period` as the entries so far determine it, if
+    /// that month may be closed at `at`.
+    pub fn statement_for(
+        &self,
+        period: Period,
+        at: Timestamp,
+    ) -> Result<Statement, (&'static str, String)> {
+        let info = self.estate.as_ref().ok_or((
+            "no_estate",
+            "the log has no estate_created entry".to_string(),
+        ))?;
+        if let Some((seq, _)) = self.statements.get(&period) {
+            return Err((
+                "already_closed",
+                format!("{period} was already closed at seq {seq}"),
+            ));
+        }
+        let expected = self.next_statement_period();
+        if expected != Some(period) {
+            let next = expected.map(|p| p.to_string()).unwrap_or_default();
+            return Err((
+                "out_of_order",
+                format!("months close in order: {next} must be closed first"),
+            ));
+        }
+        if at.period_in(&info.timezone) <= period {
+            return Err((
+                "month_not_over",
+                format!("{period} cannot be closed before the month is over"),
+            ));
+        }
+        let taken: i64 = self
+            .claims
+            .values()
+            .filter(|c| c.category == Category::Remuneration && c.period == Some(period))
+            .filter(|c| matches!(c.status, ClaimStatus::Executed { .. }))
+            .map(|c| c.amount.fen())
+            .sum();
+        let remuneration = Remuneration {
+            entitlement: self.entitlement(period),
+            taken: Money::from_fen(taken).unwrap_or(Money::ZERO),
+        };
+        let (from_seq, opening, arrears) = match self.statements.last_key_value() {
+            Some((_, (_, st))) => (st.to_seq, st.closing, st.arrears),
+            None => (0, funds([0; 3]), Money::ZERO),
+        };
+        Ok(match self.months.get(&period) {
+            Some(month) => {
+                if month.from_seq != from_seq {
+                    return Err(("bad_range", format!("{period} starts at seq {} but the previous statement ends at {from_seq}", month.from_seq)));
+                }
+                month.to_statement(period, remuneration)
+            }
+            // A month without entries: nothing moved.
+            None => {
+                let mut st = crate::ledger::statement::MonthStats::default()
+                    .to_statement(period, remuneration);
+                st.from_seq = from_seq;
+                st.to_seq = from_seq;
+                st.opening = opening;
+                st.closing = opening;
+                st.arrears = arrears;
+                st
+            }
+        })
+    }
+
+    /// Adds an applied entry to its month's figures.
+    fn record_month(&mut self, sealed: &SealedEntry, funds_before: [i64; 3]) {
+        let e = &sealed.entry;
+        let Some(period) = self.period_of(e.time) else {
+            return;
+        };
+        let closing = self.fund_fen();
+        let arrears = self.arrears_fen;
+        let corrected_kind = match &e.body {
+            Body::Correction { corrects, .. } => self.correctable.get(corrects).map(|c| c.kind),
+            _ => None,
+        };
+        let month = self.months.entry(period).or_insert_with(|| MonthStats {
+            from_seq: e.seq,
+            opening: funds_before,
+            ..MonthStats::default()
+        });
+        month.end_seq = e.seq + 1;
+        month.closing = closing;
+        month.arrears_end = arrears;
+        for p in e.body.postings() {
+            let fen = p.amount.fen();
+            match (&p.account, p.side) {
+                (Account::IncomeFees, Side::Credit) => month.fees_charged += fen,
+                (Account::IncomeFees, Side::Debit) => month.rev_fees_charged += fen,
+                (Account::IncomePublic(s), Side::Credit) => {
+                    month.public_income[source_index(*s)] += fen
+                }
+                (Account::IncomePublic(_), Side::Debit) => month.rev_public_income += fen,
+                (Account::OpeningEquity, Side::Credit) => month.opening_balances += fen,
+                (Account::OpeningEquity, Side::Debit) => month.rev_opening_balances += fen,
+                (Account::Expense(c), Side::Debit) => month.spending[category_index(*c)] += fen,
+                (Account::Receivable(_), Side::Debit) if corrected_kind == Some("fee_paid") => {
+                    month.rev_fees_collected += fen
+                }
+                _ => {}
+            }
+        }
+        if let Body::FeePaid { amount, .. } = &e.body {
+            month.fees_collected += amount.fen();
+        }
+    }
+
     /// The month an instant falls in, in the estate's time zone.
     pub fn period_of(&self, time: Timestamp) -> Option<Period> {
         self.estate.as_ref().map(|e| time.period_in(&e.timezone))
@@ -239,6 +386,11 @@ impl State {
             *expires =
                 Timestamp::from_unix(time.unix() + i64::from(rules.claim_ttl_days) * DAY_SECONDS)
                     .map_err(|e| err(seq, "claim_submitted", "bad_time", e.message))?;
+        }
+        if let Body::StatementPublished(st) = body {
+            *st = self
+                .statement_for(st.period, time)
+                .map_err(|(code, m)| err(seq, "statement_published", code, m))?;
         }
         let postings = self.expected_postings(seq, body)?;
         body.set_postings(postings);
@@ -407,6 +559,12 @@ impl State {
                 ));
             }
         }
+        let funds_before = self.fund_fen();
+        let arrears_delta: i64 = new_balances
+            .iter()
+            .filter(|(a, _)| matches!(a, Account::Receivable(_)))
+            .map(|(a, new)| (*new).max(0) - self.balance_fen(a).max(0))
+            .sum();
         self.apply_body(sealed)?;
         if matches!(
             e.body,
@@ -418,6 +576,8 @@ impl State {
             self.trading = true;
         }
         self.balances.extend(new_balances);
+        self.arrears_fen += arrears_delta;
+        self.record_month(sealed, funds_before);
         self.size += 1;
         self.head = sealed.hash;
         self.last_time = Some(e.time);
@@ -992,6 +1152,22 @@ impl State {
                         charged_period: None,
                     },
                 );
+            }
+            Body::StatementPublished(st) => {
+                let want = self
+                    .statement_for(st.period, e.time)
+                    .map_err(|(code, m)| fail(code, m))?;
+                if *st != want {
+                    let field = st.first_difference(&want).unwrap_or("figures");
+                    return Err(fail(
+                        "wrong_figures",
+                        format!(
+                            "statement for {}: {field} does not match what the entries add up to",
+                            st.period
+                        ),
+                    ));
+                }
+                self.statements.insert(st.period, (seq, st.clone()));
             }
             Body::Correction {
                 corrects,

@@ -11,7 +11,10 @@
 
 mod append;
 mod audit;
+mod bundle;
 mod read;
+mod views;
+mod witness;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -28,6 +31,9 @@ use crate::tlog::TlogError;
 pub use append::{Appended, Draft};
 pub use audit::{AuditFailure, AuditReport};
 pub use read::{CheckpointRow, EstateRow, UnitRow, MAX_ENTRIES_PER_READ};
+pub use views::{
+    AccountPosting, EntryFilter, EntryRow, MonthlyTotal, MAX_ACCOUNT_ROWS, MAX_PAGE_ROWS,
+};
 
 /// Which database engine is behind the pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -117,26 +117,17 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
-    /// The newest signed checkpoint.
+    /// The newest signed checkpoint, with every cosignature it has gathered.
     pub async fn latest_checkpoint(&self, slug: &Slug) -> Result<Option<CheckpointRow>> {
-        let row = sqlx::query(
-            "SELECT tree_size, root, note, signed_at FROM checkpoints WHERE estate = $1 ORDER BY tree_size DESC LIMIT 1",
-        )
-        .bind(slug.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            let root: Vec<u8> = r.try_get(1)?;
-            let root = <[u8; 32]>::try_from(root.as_slice())
-                .map_err(|_| StoreError::Integrity("checkpoint root is not 32 bytes".into()))?;
-            Ok(CheckpointRow {
-                tree_size: from_db(r.try_get(0)?)?,
-                root: Hash(root),
-                note: r.try_get(2)?,
-                signed_at: r.try_get(3)?,
-            })
-        })
-        .transpose()
+        let row = sqlx::query("SELECT MAX(tree_size) FROM checkpoints WHERE estate = $1")
+            .bind(slug.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        let size: Option<i64> = row.try_get(0)?;
+        match size {
+            Some(size) => self.checkpoint_at(slug, from_db(size)?).await,
+            None => Ok(None),
+        }
     }
 
     /// RFC 9162 inclusion proof of entry `index` in the tree of `tree_size`.

@@ -12,6 +12,7 @@
 pub mod checkpoint;
 pub mod hash;
 pub mod note;
+pub mod proof;
 pub mod tree;
 
 pub use hash::{empty_tree_hash, node_hash, record_hash, Hash};

@@ -1,0 +1,185 @@
+//! The owners' pages in a real browser: headless Chromium (Debian package
+//! `chromium`) opens the demo estate's dashboard and a unit page, the test
+//! checks the key figures in the rendered DOM, and screenshots at phone
+//! (390 px) and desktop (1280 px) width go to `target/screenshots/`.
+//!
+//! Chromium is required: without it this test fails, it never skips.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{Engine, TestDb};
+use trustfund::domain::{Money, Period, Slug, Timestamp};
+use trustfund::http::{router, AppState};
+
+const CHROMIUM: &str = "chromium";
+
+fn chromium_path() -> PathBuf {
+    if let Ok(p) = std::env::var("TRUSTFUND_CHROMIUM") {
+        return PathBuf::from(p);
+    }
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(CHROMIUM))
+            .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "headless Chromium is required for the browser test and was not found on PATH.\n\
+             Install it with: apt-get update && apt-get install -y chromium fonts-noto-cjk\n\
+             (or point TRUSTFUND_CHROMIUM at a Chromium binary)"
+        )
+    })
+}
+
+/// Runs Chromium headless with a fresh profile; returns its stdout.
+fn chromium(args: &[String], url: &str, width: u32, height: u32) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(chromium_path());
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        "--lang=zh-CN",
+    ])
+    .arg(format!("--user-data-dir={}", profile.path().display()))
+    .arg(format!("--window-size={width},{height}"))
+    .args(args)
+    .arg(url)
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("start chromium");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(90) {
+            let _ = child.kill();
+            panic!("chromium did not finish within 90 s for {url}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "chromium failed for {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+async fn dump_dom(url: String) -> String {
+    tokio::task::spawn_blocking(move || chromium(&["--dump-dom".into()], &url, 390, 844))
+        .await
+        .unwrap()
+}
+
+async fn screenshot(url: String, path: PathBuf, width: u32, height: u32) {
+    let arg = format!("--screenshot={}", path.display());
+    tokio::task::spawn_blocking(move || chromium(&[arg], &url, width, height))
+        .await
+        .unwrap();
+    let png = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(png.starts_with(b"\x89PNG"), "{} is a PNG", path.display());
+    assert!(png.len() > 10_000, "{} is not blank", path.display());
+}
+
+fn screenshots_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pages_render_in_headless_chromium() {
+    // Fail before the slow part if the browser is missing.
+    chromium_path();
+    let db = TestDb::new(Engine::Sqlite).await;
+    let store = Arc::new(db.open().await);
+    trustfund::demo::load(
+        &store,
+        &db.keys(),
+        Period::parse("anchor", "2026-11").unwrap(),
+        Timestamp::from_unix(1_795_060_800).unwrap(),
+    )
+    .await
+    .expect("demo loads");
+    let slug = Slug::parse("slug", "dongfang").unwrap();
+    let app = router(AppState {
+        store: store.clone(),
+        keys: db.keys(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+
+    // The dashboard: every fund balance as the ledger has it.
+    let dom = dump_dom(format!("{base}/estates/dongfang?lang=zh")).await;
+    assert!(
+        dom.contains("东方新天地花园") && dom.contains("资金余额"),
+        "{dom}"
+    );
+    let balances = store.fund_balances(&slug).await.unwrap();
+    assert_eq!(balances.len(), 3);
+    for (account, fen) in &balances {
+        let shown = Money::from_fen(*fen).unwrap().format_cny();
+        assert!(
+            dom.contains(&shown),
+            "{account} {shown} not on the rendered page"
+        );
+    }
+    assert!(dom.contains("<svg") && dom.contains("收缴率"));
+    let en = dump_dom(format!("{base}/estates/dongfang?lang=en")).await;
+    assert!(en.contains("Fund balances") && en.contains("Collection rate"));
+
+    // A unit page, opened with the code from its bill.
+    let unit = store.unit(&slug, "1-101").await.unwrap().unwrap();
+    let owed = store
+        .balances(&slug)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(a, _)| *a == format!("receivable:{}", unit.commitment))
+        .map_or(0, |(_, b)| b);
+    let unit_url = format!("{base}/estates/dongfang/units/{}?lang=zh", unit.secret);
+    let dom = dump_dom(unit_url.clone()).await;
+    assert!(dom.contains("房屋 1-101"), "{dom}");
+    assert!(dom.contains(&Money::from_fen(owed.abs()).unwrap().format_cny()));
+    assert!(dom.contains("缴费记录与收据") && dom.contains("包含证明"));
+
+    let dir = screenshots_dir();
+    for (name, url) in [
+        ("dashboard", format!("{base}/estates/dongfang?lang=zh")),
+        ("dashboard-en", format!("{base}/estates/dongfang?lang=en")),
+        ("unit", unit_url.clone()),
+        ("ledger", format!("{base}/estates/dongfang/ledger?lang=zh")),
+    ] {
+        for (device, w, h) in [("phone", 390, 844), ("desktop", 1280, 900)] {
+            let path = dir.join(format!("{name}-{device}-{w}.png"));
+            screenshot(url.clone(), path, w, h).await;
+        }
+    }
+}
