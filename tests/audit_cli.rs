@@ -171,3 +171,84 @@ async fn a_tampered_estate_is_frozen_and_signs_nothing() {
         "nothing new signed"
     );
 }
+
+/// Kills the server when the test ends, however it ends.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn serve_freezes_a_tampered_estate_and_every_page_says_so() {
+    use std::io::BufRead;
+    let db = TestDb::new(Engine::Sqlite).await;
+    let seq = estate_with_payments(&db).await;
+    let mut conn = sqlite(&db).await;
+    sqlx::query("DROP TRIGGER entries_no_update")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE entries SET body = replace(body, '6.00', '6.50') WHERE seq = $1")
+        .bind(seq as i64)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trustfund"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(db.data_dir())
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let base = tokio::task::spawn_blocking(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(rest) = line.strip_prefix("trustfund is serving on ") {
+                return rest.trim_end_matches('/').to_string();
+            }
+        }
+        panic!("server exited before serving");
+    })
+    .await
+    .unwrap();
+    for path in [
+        "",
+        "/ledger",
+        "/claims",
+        "/services",
+        "/unit",
+        &format!("/ledger/{seq}"),
+    ] {
+        for (lang, words) in [("zh", "自检未通过"), ("en", "failed its integrity check")] {
+            let url = format!("{base}/estates/audited{path}?lang={lang}");
+            let html = reqwest::get(&url).await.unwrap().text().await.unwrap();
+            assert!(html.contains(words), "{url}: no warning");
+            let alert = html
+                .split("role=\"alert\"")
+                .nth(1)
+                .unwrap_or("")
+                .split("</div>")
+                .next()
+                .unwrap_or("");
+            assert!(
+                alert.contains(&format!("seq {seq}")),
+                "{url}: the warning must name seq {seq}: {alert}"
+            );
+        }
+    }
+    // And nothing new can be signed: the JSON API says why.
+    let cp = reqwest::get(format!("{base}/estates/audited/log/checkpoint"))
+        .await
+        .unwrap();
+    assert_eq!(cp.status(), 200, "reading stays possible");
+    drop(server);
+}

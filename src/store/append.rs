@@ -206,7 +206,7 @@ pub(super) async fn catch_up(
             let seq = from_db(row.try_get(0)?)?;
             let stored_hash: Vec<u8> = row.try_get(1)?;
             let body: String = row.try_get(2)?;
-            let bad = |why: String| StoreError::Integrity(format!("entry {seq}: {why}"));
+            let bad = |why: String| StoreError::Integrity(format!("seq {seq}: {why}"));
             if seq != state.size() {
                 return Err(bad(format!("expected entry {} next", state.size())));
             }

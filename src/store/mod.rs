@@ -217,11 +217,13 @@ impl Store {
     }
 
     /// Marks an estate as failing verification: appends and signing stop.
+    /// The first failure found is kept: it names the earliest bad entry.
     pub fn freeze(&self, slug: &str, why: String) {
         self.frozen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(slug.to_string(), why);
+            .entry(slug.to_string())
+            .or_insert(why);
     }
 
     /// Why an estate is frozen, if it is.
