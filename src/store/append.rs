@@ -43,6 +43,9 @@ pub struct Appended {
     pub kind: &'static str,
 }
 
+/// Tree nodes fetched per query (two parameters each).
+const MAX_NODES_PER_QUERY: usize = 128;
+
 /// Entries loaded per query when replaying a log into memory.
 const REPLAY_PAGE: i64 = 5_000;
 
@@ -383,32 +386,53 @@ pub(super) async fn read_nodes(
     ids: &[NodeId],
     cache: &mut HashMap<NodeId, Hash>,
 ) -> Result<()> {
-    for id in ids {
-        if cache.contains_key(id) {
-            continue;
+    let mut missing: Vec<NodeId> = ids
+        .iter()
+        .filter(|id| !cache.contains_key(id))
+        .copied()
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    // One query for all of them (a proof needs about log2(n) nodes), in
+    // chunks so the parameter count stays far below either engine's limit.
+    for chunk in missing.chunks(MAX_NODES_PER_QUERY) {
+        let mut sql =
+            String::from("SELECT level, idx, hash FROM tree_nodes WHERE estate = $1 AND (");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(" OR ");
+            }
+            sql.push_str(&format!(
+                "(level = ${} AND idx = ${})",
+                2 * i + 2,
+                2 * i + 3
+            ));
         }
-        let row = sqlx::query(
-            "SELECT hash FROM tree_nodes WHERE estate = $1 AND level = $2 AND idx = $3",
-        )
-        .bind(slug.as_str())
-        .bind(i64::from(id.level))
-        .bind(to_db(id.index)?)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some(row) = row else {
-            return Err(StoreError::Integrity(format!(
-                "tree node level {} index {} is missing",
-                id.level, id.index
-            )));
-        };
-        let bytes: Vec<u8> = row.try_get(0)?;
-        let hash = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
-            StoreError::Integrity(format!(
-                "tree node level {} index {} is not 32 bytes",
-                id.level, id.index
-            ))
-        })?;
-        cache.insert(*id, Hash(hash));
+        sql.push(')');
+        let mut query = sqlx::query(&sql).bind(slug.as_str());
+        for id in chunk {
+            query = query.bind(i64::from(id.level)).bind(to_db(id.index)?);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let level: i64 = row.try_get(0)?;
+            let index = from_db(row.try_get(1)?)?;
+            let bytes: Vec<u8> = row.try_get(2)?;
+            let level = u8::try_from(level).map_err(|_| {
+                StoreError::Integrity(format!("tree node level {level} is out of range"))
+            })?;
+            let hash = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+                StoreError::Integrity(format!(
+                    "tree node level {level} index {index} is not 32 bytes"
+                ))
+            })?;
+            cache.insert(NodeId { level, index }, Hash(hash));
+        }
+    }
+    if let Some(id) = ids.iter().find(|id| !cache.contains_key(id)) {
+        return Err(StoreError::Integrity(format!(
+            "tree node level {} index {} is missing",
+            id.level, id.index
+        )));
     }
     Ok(())
 }
