@@ -162,6 +162,61 @@ async fn api_serves_the_demo(engine: Engine) {
     assert_eq!(may["entries"].as_array().unwrap().len(), 1);
     assert_eq!(may["next_before"], Value::Null);
 
+    // Statements: every closed month, newest first, with its entry's own
+    // figures and the witnesses whose cosignatures verify.
+    let statements = store
+        .with_state(&slug, |st| st.statements().clone())
+        .await
+        .unwrap();
+    let list = s.json("/api/v1/estates/dongfang/statements").await;
+    let items = list["statements"].as_array().unwrap();
+    assert_eq!(items.len(), 12);
+    assert_eq!(list["next_before"], Value::Null);
+    for (item, (period, (seq, st))) in items.iter().zip(statements.iter().rev()) {
+        assert_eq!(item["period"], period.to_string());
+        assert_eq!(item["seq"], *seq);
+        assert_eq!(item["from_seq"], st.from_seq);
+        assert_eq!(item["figures"], serde_json::to_value(st).unwrap());
+        assert_eq!(item["figures"]["arrears"], st.arrears.to_string());
+        assert_eq!(item["totals"]["spending"], st.spending_total().to_string());
+        let cp = store
+            .checkpoint_covering(&slug, *seq)
+            .await
+            .unwrap()
+            .unwrap();
+        let c = &item["checkpoint"];
+        assert_eq!(c["tree_size"], cp.tree_size);
+        assert_eq!(c["root"], cp.root.to_hex());
+        assert_eq!(c["root_base64"], cp.root.to_base64());
+        assert_eq!(c["note"], cp.note);
+        assert_eq!(c["log_signature_verified"], true);
+        let members: Vec<&str> = c["witnesses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["member"].as_str().unwrap())
+            .collect();
+        assert_eq!(members, ["c1", "c2", "c3", "c4"]);
+        assert_eq!(c["witnesses"][1]["name"], "李秀英");
+        assert_eq!(c["witnesses"][1]["role"], "committee");
+        assert_eq!(c["quorum_met"], true);
+        assert_eq!(
+            item["links"]["bundle"],
+            format!("/estates/dongfang/statements/{period}/bundle.json")
+        );
+    }
+    let june = s.json("/api/v1/estates/dongfang/statements/2026-06").await;
+    assert_eq!(
+        &june,
+        items.iter().find(|i| i["period"] == "2026-06").unwrap()
+    );
+    let older = s
+        .json("/api/v1/estates/dongfang/statements?before=2026-05")
+        .await;
+    assert_eq!(older["statements"][0]["period"], "2026-04");
+    assert_eq!(older["statements"].as_array().unwrap().len(), 6);
+    assert_eq!(e["latest_statement"]["period"], "2026-10");
+
     // Claims and service records.
     let claims = s.json("/api/v1/estates/dongfang/claims?limit=200").await;
     let claims = claims["claims"].as_array().unwrap();
@@ -250,6 +305,10 @@ async fn api_refuses_nonsense_by_name(engine: Engine) {
         ("claims?status=paid", "status"),
         ("claims?before=x", "before"),
         ("services?limit=-3", "limit"),
+        ("statements?before=2026-13", "before"),
+        ("statements?before=2026-01&before=2026-02", "before"),
+        ("statements/2026-1", "period"),
+        ("statements/latest", "period"),
     ] {
         let (status, v) = s.call(&format!("/api/v1/estates/api/{query}")).await;
         assert_eq!(status, 400, "{query}");
@@ -265,6 +324,8 @@ async fn api_refuses_nonsense_by_name(engine: Engine) {
         "/api/v1/estates/api/claims/0",
         "/api/v1/estates/api/claims/1e3",
         "/api/v1/estates/api/services/3",
+        "/api/v1/estates/api/statements/2026-01",
+        "/api/v1/estates/nope/statements",
     ] {
         let (status, v) = s.call(path).await;
         assert_eq!(status, 404, "{path}");

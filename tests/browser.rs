@@ -1,12 +1,15 @@
 //! The owners' pages in a real browser: headless Chromium (Debian package
-//! `chromium`) opens the demo estate's dashboard and a unit page, the test
-//! checks the key figures in the rendered DOM, and screenshots at phone
-//! (390 px) and desktop (1280 px) width go to `target/screenshots/`.
+//! `chromium`) opens the demo estate's dashboard, a monthly statement and a
+//! unit page, the test checks the key figures in the rendered DOM, and
+//! screenshots at phone (390 px) and desktop (1280 px) width go to
+//! `target/screenshots/`, with the statement printed to
+//! `target/screenshots/statement.pdf` (it must be one A4 page).
 //!
 //! Chromium is required: without it this test fails, it never skips.
 
 mod common;
 
+use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -61,30 +64,91 @@ fn chromium(args: &[String], url: &str, width: u32, height: u32) -> String {
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("start chromium");
+    // Drain both pipes while waiting: a large DOM fills the pipe buffer,
+    // and Chromium would block on it forever.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let started = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
         }
         if started.elapsed() > Duration::from_secs(90) {
             let _ = child.kill();
             panic!("chromium did not finish within 90 s for {url}");
         }
         std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().unwrap();
+    };
+    let stdout = stdout.join().unwrap();
+    let stderr = stderr.join().unwrap();
     assert!(
-        out.status.success(),
+        status.success(),
         "chromium failed for {url}: {}",
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&stderr)
     );
-    String::from_utf8(out.stdout).unwrap()
+    String::from_utf8(stdout).unwrap()
 }
 
 async fn dump_dom(url: String) -> String {
-    tokio::task::spawn_blocking(move || chromium(&["--dump-dom".into()], &url, 390, 844))
+    dump_dom_at(url, 390, 844).await
+}
+
+async fn dump_dom_at(url: String, width: u32, height: u32) -> String {
+    tokio::task::spawn_blocking(move || chromium(&["--dump-dom".into()], &url, width, height))
         .await
         .unwrap()
+}
+
+/// Prints a page to PDF as a browser's print dialog would (the page's
+/// print stylesheet, no header or footer lines) and returns its page count.
+async fn print_to_pdf(url: String, path: PathBuf) -> usize {
+    let args = vec![
+        format!("--print-to-pdf={}", path.display()),
+        "--no-pdf-header-footer".to_string(),
+    ];
+    tokio::task::spawn_blocking(move || chromium(&args, &url, 1280, 900))
+        .await
+        .unwrap();
+    let pdf = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(pdf.starts_with(b"%PDF-"), "{} is a PDF", path.display());
+    // Page objects are `/Type /Page`; the page tree is `/Type /Pages`.
+    let pages = pdf
+        .windows(11)
+        .enumerate()
+        .filter(|(i, w)| *w == b"/Type /Page" && pdf.get(i + 11) != Some(&b's'))
+        .count();
+    // Cross-check with poppler when it is installed; it is not required.
+    if let Ok(out) = Command::new("pdfinfo").arg(&path).output() {
+        if out.status.success() {
+            let info = String::from_utf8_lossy(&out.stdout);
+            let line = info.lines().find(|l| l.starts_with("Pages:")).unwrap_or("");
+            assert_eq!(
+                line.split_whitespace().nth(1),
+                Some(pages.to_string().as_str()),
+                "{info}"
+            );
+        }
+    }
+    pages
 }
 
 async fn screenshot(url: String, path: PathBuf, width: u32, height: u32) {
@@ -170,12 +234,77 @@ async fn pages_render_in_headless_chromium() {
     assert!(dom.contains(&Money::from_fen(owed.abs()).unwrap().format_cny()));
     assert!(dom.contains("缴费记录与收据") && dom.contains("包含证明"));
 
+    // The latest monthly statement, at phone and desktop width: its
+    // figures as the ledger's statement entry has them, its witnesses and
+    // its QR code.
+    let (period, st) = store
+        .with_state(&slug, |s| {
+            s.statements()
+                .last_key_value()
+                .map(|(p, (_, st))| (*p, st.clone()))
+        })
+        .await
+        .unwrap()
+        .expect("the demo closes months");
+    let statement_url = format!("{base}/estates/dongfang/statements/{period}?lang=zh");
+    let closing: i64 = [
+        st.closing.operating,
+        st.closing.public_income,
+        st.closing.reserve,
+    ]
+    .iter()
+    .map(|m| m.fen())
+    .sum();
+    for (w, h) in [(390, 844), (1280, 900)] {
+        let dom = dump_dom_at(statement_url.clone(), w, h).await;
+        assert!(dom.contains(&format!("{period} 月度对账单")), "{dom}");
+        for m in [
+            st.closing.operating,
+            st.closing.reserve,
+            st.fees_collected,
+            st.remuneration.entitlement,
+            st.arrears,
+            st.spending_total(),
+            Money::from_fen(closing).unwrap(),
+        ] {
+            assert!(
+                dom.contains(&m.format_cny()),
+                "{w}px: {} missing",
+                m.format_cny()
+            );
+        }
+        for member in ["c1", "c2", "c3", "c4"] {
+            assert!(
+                dom.contains(&format!("data-member=\"{member}\"")),
+                "{member}"
+            );
+        }
+        assert!(dom.contains("<svg class=\"qr\""));
+    }
+    let list = dump_dom(format!("{base}/estates/dongfang/statements?lang=zh")).await;
+    assert_eq!(list.matches("<tr data-period=").count(), 12);
+
     let dir = screenshots_dir();
+    // The notice for the notice board: one A4 page in either language.
+    for (file, lang) in [("statement.pdf", "zh"), ("statement-en.pdf", "en")] {
+        let url = format!("{base}/estates/dongfang/statements/{period}?lang={lang}");
+        let pages = print_to_pdf(url, dir.join(file)).await;
+        assert_eq!(pages, 1, "{file} prints on one page");
+    }
     for (name, url) in [
         ("dashboard", format!("{base}/estates/dongfang?lang=zh")),
         ("dashboard-en", format!("{base}/estates/dongfang?lang=en")),
         ("unit", unit_url.clone()),
         ("ledger", format!("{base}/estates/dongfang/ledger?lang=zh")),
+        ("statement", statement_url.clone()),
+        (
+            "statement-en",
+            format!("{base}/estates/dongfang/statements/{period}?lang=en"),
+        ),
+        (
+            "statements",
+            format!("{base}/estates/dongfang/statements?lang=zh"),
+        ),
     ] {
         for (device, w, h) in [("phone", 390, 844), ("desktop", 1280, 900)] {
             let path = dir.join(format!("{name}-{device}-{w}.png"));

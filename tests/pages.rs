@@ -2,7 +2,9 @@
 //! the demo estate's figures as an independent replay of its entries
 //! computes them, hostile text escaped everywhere, bounded paging and
 //! filters, the unit page behind its secret, and 404 pages in the
-//! reader's language.
+//! reader's language. Monthly statements: the list, each month's figures
+//! exactly as its `statement_published` entry has them, the cosignatures
+//! that verify, the QR code and the print stylesheet.
 
 mod common;
 
@@ -10,20 +12,29 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use common::{Engine, TestDb, TestEstate};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use common::{ts, Engine, TestDb, TestEstate, T0};
 use trustfund::domain::{
-    Date, Description, EstateTz, Location, Money, Name, Payee, Period, Purpose, Slug, Timestamp,
+    Date, Description, EstateTz, Location, MemberId, Money, Name, Payee, Period, Purpose, Slug,
+    Timestamp,
 };
 use trustfund::http::{router, AppState};
 use trustfund::keys::Keyring;
-use trustfund::ledger::{Account, Body, Category, Entry, FundAccount, Side};
-use trustfund::store::Store;
+use trustfund::ledger::{
+    Account, Body, Category, Entry, FundAccount, IncomeSource, Role, Side, Statement,
+};
+use trustfund::store::{Draft, Store};
+use trustfund::tlog::checkpoint::cosign_checkpoint;
+use trustfund::tlog::note::{Note, Signer, ALG_COSIGNATURE_V1};
 
 both_engines!(
     demo_dashboard_and_ledger,
     demo_claims_services_and_units,
     hostile_text_is_escaped,
-    unknown_things_are_404_pages_in_the_right_language
+    unknown_things_are_404_pages_in_the_right_language,
+    demo_statements,
+    statement_text_is_escaped_and_nonsense_refused
 );
 
 /// The demo's fixed clock (DESIGN: the demo covers the twelve months
@@ -804,5 +815,367 @@ async fn unknown_things_are_404_pages_in_the_right_language(engine: Engine) {
         assert_eq!(r.status(), 404, "{path}");
         let v: serde_json::Value = r.json().await.unwrap();
         assert_eq!(v["error"]["code"], "not_found", "{path}");
+    }
+}
+
+// ---------------------------------------------------------------- statements
+
+/// Every money figure of a statement by its path in the entry's JSON
+/// ("closing.reserve", "spending.repairs"), formatted as pages show it.
+fn statement_figures(st: &Statement) -> Vec<(String, String)> {
+    fn walk(path: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, x) in o {
+                    let sub = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(&sub, x, out);
+                }
+            }
+            serde_json::Value::String(text) if path != "period" => {
+                out.push((
+                    path.to_string(),
+                    cny(Money::parse("m", text).unwrap().fen()),
+                ));
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk("", &serde_json::to_value(st).unwrap(), &mut out);
+    out
+}
+
+/// The part of a page from the element with `id` to the end of its section.
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let rest = &html[start..];
+    &rest[..rest.find("</section>").unwrap_or(rest.len())]
+}
+
+/// The QR code's modules as the page must draw them for `text`.
+fn qr_path(text: &str) -> String {
+    use qrcode::render::svg;
+    let svg = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .unwrap()
+        .render::<svg::Color>()
+        .quiet_zone(true)
+        .module_dimensions(1, 1)
+        .build();
+    let d = &svg[svg.find(" d=\"").unwrap()..];
+    d[..d[4..].find('"').unwrap() + 5].to_string()
+}
+
+async fn demo_statements(engine: Engine) {
+    let (_db, store, s) = demo(engine).await;
+    let slug = Slug::parse("slug", "dongfang").unwrap();
+    let (statements, log_key) = store
+        .with_state(&slug, |st| {
+            (
+                st.statements().clone(),
+                st.estate().unwrap().log_key.format(),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(statements.len(), 12, "the demo closes twelve months");
+
+    // The list: every closed month, newest first, with its figures and
+    // the witnesses whose cosignatures verify.
+    let list = s.page("/estates/dongfang/statements").await;
+    let periods: Vec<&str> = list
+        .split("<tr data-period=\"")
+        .skip(1)
+        .map(|r| &r[..7])
+        .collect();
+    let want: Vec<String> = statements.keys().rev().map(|p| p.to_string()).collect();
+    assert_eq!(periods, want);
+    for (period, (_, st)) in &statements {
+        let row = list
+            .split(&format!("<tr data-period=\"{period}\">"))
+            .nth(1)
+            .unwrap();
+        let row = &row[..row.find("</tr>").unwrap()];
+        let closing: i64 = FundAccount::ALL
+            .iter()
+            .map(|f| st.closing.get(*f).fen())
+            .sum();
+        let income = st.fees_collected.fen() + st.public_income_total().fen();
+        assert!(row.contains(&cny(closing)), "{period} closing: {row}");
+        assert!(row.contains(&cny(income)), "{period} income: {row}");
+        assert!(row.contains(&cny(st.spending_total().fen())), "{period}");
+        assert!(
+            row.contains(&format!("/estates/dongfang/statements/{period}\"")),
+            "{period} link"
+        );
+        for w in ["c1 王建国（业委会主任）", "c2 李秀英", "c3 张伟", "c4 刘芳"] {
+            assert!(
+                row.contains(&format!(">{w}<")),
+                "{period} witness {w}: {row}"
+            );
+        }
+        assert!(!row.contains(">c5 ") && !row.contains(">s1 "), "{row}");
+    }
+    let en = s.page("/estates/dongfang/statements?lang=en").await;
+    assert!(en.contains("Witnessed by") && en.contains("Closing balance, all funds"));
+
+    // Each month's page shows exactly its entry's figures.
+    for (period, (seq, st)) in statements.iter().rev().take(6) {
+        let path = format!("/estates/dongfang/statements/{period}");
+        let html = s.page(&path).await;
+        assert!(html.contains("<html lang=\"zh-CN\">"));
+        assert!(html.contains(&format!("{period} 月度对账单")));
+        let figures = statement_figures(st);
+        assert_eq!(figures.len(), 30, "every field of the statement");
+        for (key, amount) in &figures {
+            assert!(
+                html.contains(&format!("data-figure=\"{key}\">{amount}</td>")),
+                "{period} {key} {amount}"
+            );
+        }
+        assert_eq!(
+            html.matches("data-figure=\"").count(),
+            figures.len(),
+            "each figure once"
+        );
+        assert!(html.contains(&format!("#{}–#{}", st.from_seq, st.to_seq - 1)));
+
+        // The checkpoint its bundle uses, and the cosignatures on it.
+        let cp = store
+            .checkpoint_covering(&slug, *seq)
+            .await
+            .unwrap()
+            .unwrap();
+        let signed = section(&html, "signed");
+        assert!(signed.contains(&format!("<dd>{}</dd>", cp.tree_size)));
+        assert!(signed.contains(&cp.root.to_base64()));
+        for m in ["c1", "c2", "c3", "c4"] {
+            assert!(signed.contains(&format!("data-member=\"{m}\"")), "{m}");
+        }
+        assert_eq!(signed.matches("class=\"cosigner\"").count(), 4);
+        assert!(signed.contains("本小区日志密钥"));
+        assert!(signed.contains("✓</span> 4 <span class=\"muted\">/ 要求 2"));
+
+        // The QR code opens this page and carries the checkpoint's root.
+        let url = format!("{}{path}?cp={}", s.base, URL_SAFE_NO_PAD.encode(cp.root.0));
+        assert!(html.contains("<svg class=\"qr\""));
+        assert!(html.contains(&url), "{url}");
+        assert!(html.contains(&qr_path(&url)), "the QR code encodes {url}");
+
+        // The print stylesheet: one A4 page without the navigation.
+        assert!(html.contains("@page { size: A4;"));
+        assert!(html.contains("@media print"));
+        assert!(html
+            .contains("header.top, nav.estate, footer, .no-print { display: none !important; }"));
+
+        // Verifying it: the bundle and the command with the log key.
+        let bundle = format!("{path}/bundle.json");
+        assert!(html.contains(&format!("href=\"{bundle}\"")));
+        assert!(html.contains(&format!(
+            "trustfund verify bundle.json --log-key '{log_key}'"
+        )));
+
+        // The month's entries, at most 200, and the rest in the ledger.
+        let entries = section(&html, "month-entries");
+        let count = st.to_seq - st.from_seq;
+        let shown = entries.matches("<td class=\"what\">").count() as u64;
+        assert_eq!(shown, count.min(200), "{period}");
+        assert!(entries.contains(&format!(
+            "href=\"/estates/dongfang/ledger/{}\"",
+            st.from_seq
+        )));
+        assert!(entries.contains(&format!("/estates/dongfang/ledger?month={period}")));
+        if count > 200 {
+            assert!(entries.contains("这里只列出前 200 条"));
+        }
+    }
+    let (period, (seq, _)) = statements.last_key_value().unwrap();
+    let path = format!("/estates/dongfang/statements/{period}");
+    let en = s.page(&format!("{path}?lang=en")).await;
+    assert!(en.contains("<html lang=\"en\">"));
+    assert!(en.contains(&format!("Monthly statement {period}")));
+    assert!(
+        en.contains("Fund account balances")
+            && en.contains("Signed checkpoint covering this statement")
+    );
+    assert!(en.contains("the estate&#39;s log key"));
+
+    // The checkpoint hash the QR carries is checked against the page's.
+    let cp = store
+        .checkpoint_covering(&slug, *seq)
+        .await
+        .unwrap()
+        .unwrap();
+    let good = s
+        .page(&format!("{path}?cp={}", URL_SAFE_NO_PAD.encode(cp.root.0)))
+        .await;
+    assert!(good.contains("✓ 二维码中的检查点与本对账单的签名检查点一致。"));
+    let bad = s.page(&format!("{path}?cp=AAAA&lang=en")).await;
+    assert!(bad.contains("does not match this statement&#39;s signed checkpoint"));
+    assert!(
+        !bad.contains("cp=AAAA\""),
+        "the given value is not echoed into links"
+    );
+
+    // The dashboard and the navigation lead here.
+    let dash = s.page("/estates/dongfang").await;
+    assert!(dash.contains(&format!("href=\"/estates/dongfang/statements/{period}\"")));
+    assert!(dash.contains("href=\"/estates/dongfang/statements\">对账单</a>"));
+    assert!(dash.contains("最新月度对账单"));
+    let r = s.get(&format!("{path}/bundle.json")).await;
+    assert_eq!(r.status(), 200);
+}
+
+async fn statement_text_is_escaped_and_nonsense_refused(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let store = Arc::new(db.open().await);
+    let e = TestEstate::create(&store, &db.keys(), "hostile").await;
+    let origin = e.origin();
+    let id = MemberId::parse("member", "c9").unwrap();
+    let evil = Signer::from_seed(
+        &format!("{origin}/members/c9"),
+        ALG_COSIGNATURE_V1,
+        &[99u8; 32],
+    )
+    .unwrap();
+    // January's entries, with hostile text in a witness's name and in
+    // what the month's entries say.
+    let at = ts(T0 + 3_600);
+    let drafts = vec![
+        Body::MemberEnrolled {
+            member: id.clone(),
+            name: Name::parse("name", "<script>alert(\"witness\")</script>").unwrap(),
+            role: Role::Committee,
+            key: evil.verifier_key().format(),
+        },
+        Body::PublicIncomeReceived {
+            source: IncomeSource::Parking,
+            amount: Money::parse("a", "88.00").unwrap(),
+            received_on: Date::parse("d", "2026-01-05").unwrap(),
+            payer: Payee::parse("p", "<img src=x onerror=alert(5)>").unwrap(),
+            memo: Purpose::parse("m", "javascript:alert('memo')</td><script>x</script>").unwrap(),
+            evidence: vec![],
+            postings: vec![],
+        },
+    ];
+    let now = Timestamp::now().unwrap();
+    store
+        .append(
+            &e.slug,
+            drafts
+                .into_iter()
+                .map(|body| Draft {
+                    body,
+                    unit: None,
+                    at: Some(at),
+                })
+                .collect(),
+            now,
+            &e.log,
+        )
+        .await
+        .unwrap();
+    let january = Period::parse("p", "2026-01").unwrap();
+    let closed = store
+        .close_month(&e.slug, january, now, &e.log)
+        .await
+        .unwrap();
+    let cp = store
+        .checkpoint_at(&e.slug, closed.seq + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    let text = Note::parse(&cp.note).unwrap().text;
+    let t = u64::try_from(now.unix()).unwrap();
+    for (who, signer) in [(&id, &evil), (&e.committee[0].0, &e.committee[0].1)] {
+        let sig = cosign_checkpoint(&text, signer, t).unwrap();
+        store
+            .cosign(&e.slug, cp.tree_size, who, &sig, now)
+            .await
+            .unwrap();
+    }
+    let s = Server::start(store.clone(), db.keys()).await;
+
+    for path in [
+        "/estates/hostile/statements",
+        "/estates/hostile/statements?lang=en",
+        "/estates/hostile/statements/2026-01",
+        "/estates/hostile/statements/2026-01?lang=en",
+    ] {
+        let html = s.page(path).await;
+        assert_inert(path, &html);
+        assert!(
+            html.contains("&#60;script&#62;alert(&#34;witness&#34;)&#60;/script&#62;"),
+            "{path}: the witness's name is shown, escaped"
+        );
+    }
+    let html = s.page("/estates/hostile/statements/2026-01").await;
+    assert!(html.contains("data-figure=\"public_income.parking\">¥88.00</td>"));
+    assert!(html.contains("&#60;img src=x onerror=alert(5)&#62;"));
+    assert!(html.contains("data-member=\"c9\"") && html.contains("data-member=\"c1\""));
+    let v: serde_json::Value = s
+        .get("/api/v1/estates/hostile/statements/2026-01")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = v["checkpoint"]["witnesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["c1", "<script>alert(\"witness\")</script>"]);
+
+    // A month without a statement is a 404 page in the reader's language;
+    // a month that is not YYYY-MM is a 400 naming the parameter.
+    let zh = s.fails("/estates/hostile/statements/2026-02", 404).await;
+    assert!(
+        zh.contains("<html lang=\"zh-CN\">") && zh.contains("没有这个月的对账单"),
+        "{zh}"
+    );
+    let en = s
+        .client
+        .get(format!("{}/estates/hostile/statements/2026-02", s.base))
+        .header("accept-language", "en-GB,en;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(en.status(), 404);
+    let en = en.text().await.unwrap();
+    assert!(en.contains("There is no statement for this month"), "{en}");
+    for (path, name) in [
+        ("/estates/hostile/statements/2026-2", "period"),
+        ("/estates/hostile/statements/2026-13", "period"),
+        ("/estates/hostile/statements/26-01", "period"),
+        ("/estates/hostile/statements/%3Cscript%3E", "period"),
+        ("/estates/hostile/statements?before=yesterday", "before"),
+        ("/estates/hostile/statements/2026-01?cp=a&cp=b", "cp"),
+    ] {
+        let body = s.fails(path, 400).await;
+        assert!(
+            body.contains(&format!("参数 {name}")) && body.contains("请求有误"),
+            "{path}: {body}"
+        );
+        assert_inert(path, &body);
+    }
+    let body = s
+        .fails("/estates/hostile/statements/2026-1?lang=en", 400)
+        .await;
+    assert!(
+        body.contains("Parameter period: must be a month written YYYY-MM"),
+        "{body}"
+    );
+    for path in [
+        "/estates/nope/statements",
+        "/estates/nope/statements/2026-01",
+    ] {
+        let body = s.fails(path, 404).await;
+        assert!(body.contains("没有这个小区"), "{path}");
     }
 }

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::pages::{canonical_u64, open_estate, Ctx, Missing, PageError};
 use super::ratelimit::{ClientIp, RateLimiter};
-use super::{claims, dashboard, ledger, services, units, ApiError, AppState};
+use super::{claims, dashboard, ledger, services, statements, units, ApiError, AppState};
 
 /// The OpenAPI 3.1 document, written by hand next to the code it describes.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -30,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/estates/{slug}/services", get(service_list))
         .route("/api/v1/estates/{slug}/services/{seq}", get(service))
         .route("/api/v1/estates/{slug}/units/{code}", get(unit))
+        .route("/api/v1/estates/{slug}/statements", get(statement_list))
+        .route("/api/v1/estates/{slug}/statements/{period}", get(statement))
 }
 
 /// Page errors in the API's shape, with English messages.
@@ -42,6 +44,7 @@ impl From<PageError> for ApiError {
                 Missing::Entry => "entry not found",
                 Missing::Claim => "claim not found",
                 Missing::Service => "service record not found",
+                Missing::Statement => "no statement for this month",
                 Missing::Unit => "no unit has this code",
             }),
             PageError::BadParam(name, hint) => {
@@ -139,6 +142,36 @@ async fn service(
         .await?
         .ok_or(PageError::NotFound(Missing::Service))?;
     Ok(Json(services::json(&view, slug.as_str())))
+}
+
+/// Closed months, newest first, a page at a time (`before=YYYY-MM`).
+async fn statement_list(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> ApiResult {
+    let (slug, _) = open_estate(&app, &slug).await?;
+    let before = match ctx.param("before")? {
+        Some(b) => Some(statements::parse_period("before", b)?),
+        None => None,
+    };
+    let list = statements::gather_list(&app, &slug, before).await?;
+    Ok(Json(json!({
+        "statements": list.items.iter().map(|p| statements::json(p, &slug)).collect::<Vec<_>>(),
+        "next_before": list.next_before.map(|p| p.to_string()),
+        "limit": statements::LIST_PAGE,
+    })))
+}
+
+/// One month's statement: its figures and the checkpoint that covers it.
+async fn statement(
+    State(app): State<AppState>,
+    Path((slug, period)): Path<(String, String)>,
+) -> ApiResult {
+    let (slug, _) = open_estate(&app, &slug).await?;
+    let period = statements::parse_period("period", &period)?;
+    let one = statements::gather_one(&app, &slug, period).await?;
+    Ok(Json(statements::json(&one.published, &slug)))
 }
 
 /// A unit by the secret on its bill; rate limited like the unit page, and

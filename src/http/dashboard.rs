@@ -25,7 +25,7 @@ use super::pages::{
 use super::services::{self, ServiceRow, ServiceView};
 use super::AppState;
 use crate::domain::{EstateTz, Period, Slug, Timestamp};
-use crate::ledger::{Account, Category, FundAccount, IncomeSource};
+use crate::ledger::{Account, Category, FundAccount, IncomeSource, Statement};
 use crate::store::{EntryFilter, EstateRow};
 use crate::tlog::note::Note;
 use crate::tlog::Hash;
@@ -123,6 +123,8 @@ pub struct Dashboard {
     pub pending_count: usize,
     pub services: Vec<ServiceView>,
     pub checkpoint: Option<CheckpointView>,
+    /// The newest published statement and its entry's seq.
+    pub latest_statement: Option<(u64, Statement)>,
 }
 
 pub async fn gather(
@@ -139,6 +141,7 @@ pub async fn gather(
         collected: Vec<i64>,
         pending: Vec<claims::ClaimCore>,
         pending_count: usize,
+        latest_statement: Option<(u64, Statement)>,
     }
     let snap = app
         .store
@@ -162,6 +165,7 @@ pub async fn gather(
                 collected: periods.iter().map(|p| s.collected(*p).fen()).collect(),
                 periods,
                 pending_count: open.len(),
+                latest_statement: s.statements().values().next_back().cloned(),
                 pending: open
                     .into_iter()
                     .take(DASHBOARD_PENDING)
@@ -286,6 +290,7 @@ pub async fn gather(
         pending_count: snap.pending_count,
         services,
         checkpoint,
+        latest_statement: snap.latest_statement,
     })
 }
 
@@ -340,6 +345,38 @@ struct Page {
     services: Vec<ServiceRow>,
     checkpoint: Option<(u64, String, String, String)>,
     signers: Vec<SignerRow>,
+    statement: Option<LatestStatement>,
+}
+
+/// The newest statement's headline figures.
+pub struct LatestStatement {
+    pub period: String,
+    pub heading: String,
+    pub income: String,
+    pub spending: String,
+    pub closing: String,
+    pub arrears: String,
+    pub remuneration: String,
+}
+
+fn latest_statement(st: &Statement, t: &Texts) -> LatestStatement {
+    let closing: i64 = FundAccount::ALL
+        .iter()
+        .map(|f| st.closing.get(*f).fen())
+        .sum();
+    LatestStatement {
+        period: st.period.to_string(),
+        heading: t.statement_heading(st.period),
+        income: cny(st.fees_collected.fen() + st.public_income_total().fen()),
+        spending: st.spending_total().format_cny(),
+        closing: cny(closing),
+        arrears: st.arrears.format_cny(),
+        remuneration: format!(
+            "{} / {}",
+            st.remuneration.taken.format_cny(),
+            st.remuneration.entitlement.format_cny()
+        ),
+    }
 }
 
 fn figure_row(label: &'static str, span: String, f: &Figures) -> FigureRow {
@@ -443,6 +480,10 @@ async fn page(State(app): State<AppState>, ctx: Ctx, Path(slug): Path<String>) -
                     key_name: s.key_name.clone(),
                 })
                 .collect(),
+            statement: d
+                .latest_statement
+                .as_ref()
+                .map(|(_, st)| latest_statement(st, t)),
         };
         Ok(render(&page, &ctx)?)
     }
@@ -526,6 +567,15 @@ pub fn json(d: &Dashboard) -> Value {
                 "name": if s.member.is_some() { Some(&s.name) } else { None },
             })).collect::<Vec<_>>(),
             "note": format!("/estates/{slug}/log/checkpoint"),
+        })),
+        "latest_statement": d.latest_statement.as_ref().map(|(seq, st)| json!({
+            "period": st.period.to_string(),
+            "seq": seq,
+            "fees_collected": st.fees_collected.to_string(),
+            "public_income": st.public_income_total().to_string(),
+            "spending": st.spending_total().to_string(),
+            "arrears": st.arrears.to_string(),
+            "statement": format!("/api/v1/estates/{slug}/statements/{}", st.period),
         })),
     })
 }

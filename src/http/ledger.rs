@@ -216,7 +216,8 @@ pub struct Row {
     pub claim: Option<u64>,
 }
 
-fn rows(p: &LedgerPage, t: &Texts) -> Vec<Row> {
+/// Table rows for a list of entries (also the statement page's).
+pub fn rows(p: &LedgerPage, t: &Texts) -> Vec<Row> {
     let name = |m: &str| p.names.get(m).cloned().unwrap_or_else(|| m.to_string());
     p.entries
         .iter()

@@ -18,6 +18,7 @@ mod log;
 mod pages;
 mod ratelimit;
 mod services;
+mod statements;
 mod texts;
 mod units;
 
@@ -56,9 +57,8 @@ pub fn router(state: AppState) -> Router {
         .merge(claims::router())
         .merge(services::router())
         .merge(units::router())
+        .merge(statements::router())
         .merge(api::router())
-        // Monthly statements (issue 3, item 5) are built separately; their
-        // router (`/estates/{slug}/statements…`) merges here.
         .fallback(pages::fallback)
         .layer(Extension(unit_lookups))
         .with_state(state)

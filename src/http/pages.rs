@@ -256,6 +256,8 @@ pub enum Missing {
     Entry,
     Claim,
     Service,
+    /// A month with no published statement.
+    Statement,
     /// The same answer for a wrong code and a unit that does not exist.
     Unit,
 }
@@ -303,6 +305,7 @@ impl PageError {
                     Missing::Entry => t.no_such_entry,
                     Missing::Claim => t.no_such_claim,
                     Missing::Service => t.no_such_service,
+                    Missing::Statement => t.no_such_statement,
                     Missing::Unit => t.no_such_unit,
                 }
                 .to_string(),

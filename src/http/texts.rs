@@ -29,6 +29,7 @@ pub struct Texts {
     pub nav_ledger: &'static str,
     pub nav_claims: &'static str,
     pub nav_services: &'static str,
+    pub nav_statements: &'static str,
     pub nav_unit: &'static str,
     pub frozen: &'static str,
 
@@ -40,6 +41,7 @@ pub struct Texts {
     pub no_such_claim: &'static str,
     pub no_such_service: &'static str,
     pub no_such_unit: &'static str,
+    pub no_such_statement: &'static str,
     pub bad_request_title: &'static str,
     pub bad_parameter: &'static str,
     pub hint_number: &'static str,
@@ -204,6 +206,55 @@ pub struct Texts {
     pub reversed: &'static str,
     pub receipts_note: &'static str,
 
+    // Monthly statements.
+    pub statements_intro: &'static str,
+    pub no_statements: &'static str,
+    pub closing_total: &'static str,
+    pub witnessed_by: &'static str,
+    pub not_witnessed: &'static str,
+    pub statement_word: &'static str,
+    pub published: &'static str,
+    pub covers_entries: &'static str,
+    pub fund_balances: &'static str,
+    pub opening: &'static str,
+    pub closing: &'static str,
+    pub change: &'static str,
+    pub income_total: &'static str,
+    pub income_note: &'static str,
+    pub remuneration_and_arrears: &'static str,
+    pub public_by_source: &'static str,
+    pub spending_by_category: &'static str,
+    pub opening_balances_recorded: &'static str,
+    pub corrections: &'static str,
+    pub corrections_note: &'static str,
+    pub remuneration: &'static str,
+    pub remuneration_taken: &'static str,
+    pub remuneration_entitled: &'static str,
+    pub arrears: &'static str,
+    pub arrears_note: &'static str,
+    pub month_entries: &'static str,
+    pub more_entries: &'static str,
+    pub in_ledger: &'static str,
+    pub statement_checkpoint: &'static str,
+    pub committee_quorum: &'static str,
+    pub quorum_of: &'static str,
+    pub not_covered_yet: &'static str,
+    pub log_signature_invalid: &'static str,
+    pub unverified_lines: &'static str,
+    pub download_bundle: &'static str,
+    pub how_to_verify: &'static str,
+    pub how_to_verify_after: &'static str,
+    pub qr_caption: &'static str,
+    pub cp_matches: &'static str,
+    pub cp_differs: &'static str,
+    pub print_note: &'static str,
+    pub prev_month: &'static str,
+    pub next_month: &'static str,
+    pub latest_statement: &'static str,
+    pub all_statements: &'static str,
+    /// Between the items of a run-in list ("、" / ", ").
+    pub list_sep: &'static str,
+
     // Closed vocabularies, in the order of their `ALL` constants.
     /// Entry kinds by their `kind` string; a kind missing here shows as itself.
     pub kinds: &'static [(&'static str, &'static str)],
@@ -239,6 +290,7 @@ pub static ZH: Texts = Texts {
     nav_ledger: "账本",
     nav_claims: "支出申请",
     nav_services: "服务记录",
+    nav_statements: "对账单",
     nav_unit: "我的房屋",
     frozen: "本小区账本自检未通过，已暂停记账和签名：",
 
@@ -249,6 +301,7 @@ pub static ZH: Texts = Texts {
     no_such_claim: "没有这个支出申请。",
     no_such_service: "没有这条服务记录。",
     no_such_unit: "没有与这个查询码对应的房屋。请核对账单上的 20 位查询码。",
+    no_such_statement: "没有这个月的对账单（该月可能还没有结账）。",
     bad_request_title: "请求有误",
     bad_parameter: "参数",
     hint_number: "应为不带前导零的非负整数",
@@ -408,6 +461,53 @@ pub static ZH: Texts = Texts {
     reversed: "冲正",
     receipts_note: "每笔缴费的包含证明都以最新的签名检查点为准，检查点条目数：",
 
+    statements_intro: "每个月结账后，当月的物业费、公共收益和每一笔支出汇总成一份月度对账单，记入账本，由本小区日志密钥签名，并由业委会和社区的见证人联署。",
+    no_statements: "还没有结账的月份。",
+    closing_total: "月末资金合计",
+    witnessed_by: "见证人",
+    not_witnessed: "尚无见证人联署",
+    statement_word: "月度对账单",
+    published: "发布时间",
+    covers_entries: "覆盖账本条目",
+    fund_balances: "资金账户余额",
+    opening: "月初",
+    closing: "月末",
+    change: "变动",
+    income_total: "收入合计",
+    income_note: "收入合计 = 物业费实收 + 公共收益。收缴率 = 物业费实收 ÷ 物业费应收。",
+    remuneration_and_arrears: "酬金与欠费",
+    public_by_source: "公共收益（按来源）",
+    spending_by_category: "支出（按类别）",
+    opening_balances_recorded: "登记的期初余额",
+    corrections: "冲正",
+    corrections_note: "本月冲正条目撤销的金额，按被冲正条目的类型。上面的数字是未扣除冲正的总额。",
+    remuneration: "物业酬金",
+    remuneration_taken: "实提",
+    remuneration_entitled: "应得（上限）",
+    arrears: "欠费合计（月末）",
+    arrears_note: "全部房屋已计收但尚未缴纳的物业费。",
+    month_entries: "本月账本条目",
+    more_entries: "这里只列出前 200 条。其余条目：",
+    in_ledger: "在账本中查看本月全部条目",
+    statement_checkpoint: "覆盖本对账单的签名检查点",
+    committee_quorum: "业委会联署",
+    quorum_of: "要求",
+    not_covered_yet: "还没有签名检查点覆盖这份对账单。",
+    log_signature_invalid: "这个检查点的日志签名无法核验！请不要相信本页的数字，并告知业委会。",
+    unverified_lines: "另有签名行无法用已登记的见证人公钥核验，未列出：",
+    download_bundle: "下载对账单数据包（bundle.json）",
+    how_to_verify: "核验方法：下载数据包，在自己的电脑上运行：",
+    how_to_verify_after: "结果显示「核验通过」且数字与本页一致即为可信。详见《核对小区账目》(docs/VERIFY.md)。",
+    qr_caption: "扫码打开在线对账单，并核对检查点",
+    cp_matches: "✓ 二维码中的检查点与本对账单的签名检查点一致。",
+    cp_differs: "✗ 二维码中的检查点与本对账单的签名检查点不一致！请保留这份公告，并告知业委会。",
+    print_note: "用浏览器打印本页，即得到一页 A4 公告，可张贴在公告栏。",
+    prev_month: "← 上月",
+    next_month: "下月 →",
+    latest_statement: "最新月度对账单",
+    all_statements: "全部对账单",
+    list_sep: "、",
+
     kinds: &[
         ("estate_created", "小区建立"),
         ("member_enrolled", "成员登记"),
@@ -465,6 +565,7 @@ pub static EN: Texts = Texts {
     nav_ledger: "Ledger",
     nav_claims: "Claims",
     nav_services: "Service records",
+    nav_statements: "Statements",
     nav_unit: "My unit",
     frozen: "This estate's ledger failed its integrity check; nothing new is recorded or signed: ",
 
@@ -475,6 +576,7 @@ pub static EN: Texts = Texts {
     no_such_claim: "There is no such claim.",
     no_such_service: "There is no such service record.",
     no_such_unit: "No unit has this code. Check the 20-character code printed on your bill.",
+    no_such_statement: "There is no statement for this month (it may not be closed yet).",
     bad_request_title: "Bad request",
     bad_parameter: "Parameter",
     hint_number: "must be a non-negative whole number without leading zeros",
@@ -634,6 +736,53 @@ pub static EN: Texts = Texts {
     reversed: "reversal",
     receipts_note: "Each payment's inclusion proof is against the latest signed checkpoint, of size",
 
+    statements_intro: "When a month is closed, its fees, public income and every payment are summed up in a monthly statement, written into the ledger, signed with the estate's log key and countersigned by witnesses from the owners' committee and the community.",
+    no_statements: "No month has been closed yet.",
+    closing_total: "Closing balance, all funds",
+    witnessed_by: "Witnessed by",
+    not_witnessed: "Not witnessed yet",
+    statement_word: "Monthly statement",
+    published: "Published",
+    covers_entries: "Ledger entries covered",
+    fund_balances: "Fund account balances",
+    opening: "Opening",
+    closing: "Closing",
+    change: "Change",
+    income_total: "Total income",
+    income_note: "Total income = fees collected + public income. Collection rate = fees collected ÷ fees charged.",
+    remuneration_and_arrears: "Remuneration and arrears",
+    public_by_source: "Public income by source",
+    spending_by_category: "Spending by category",
+    opening_balances_recorded: "Opening balances recorded",
+    corrections: "Corrections",
+    corrections_note: "Amounts that this month's corrections reversed, by the kind of entry corrected. The figures above are gross, before corrections.",
+    remuneration: "Company remuneration",
+    remuneration_taken: "Taken",
+    remuneration_entitled: "Entitlement (maximum)",
+    arrears: "Arrears at month end",
+    arrears_note: "Fees charged to all units and not yet paid.",
+    month_entries: "This month's ledger entries",
+    more_entries: "Only the first 200 are listed here. For the rest:",
+    in_ledger: "see all of this month's entries in the ledger",
+    statement_checkpoint: "Signed checkpoint covering this statement",
+    committee_quorum: "Committee cosignatures",
+    quorum_of: "required",
+    not_covered_yet: "No signed checkpoint covers this statement yet.",
+    log_signature_invalid: "This checkpoint's log signature does not verify! Do not trust the figures on this page, and tell the owners' committee.",
+    unverified_lines: "Signature lines that do not verify with an enrolled witness key, not listed:",
+    download_bundle: "Download the statement bundle (bundle.json)",
+    how_to_verify: "To verify: download the bundle and run, on your own computer:",
+    how_to_verify_after: "It must say VERIFIED and show the same figures as this page. See “Verifying your estate's accounts” (docs/VERIFY.md).",
+    qr_caption: "Scan to open this statement online and check its checkpoint",
+    cp_matches: "✓ The checkpoint in the QR code matches this statement's signed checkpoint.",
+    cp_differs: "✗ The checkpoint in the QR code does not match this statement's signed checkpoint! Keep the notice and tell the owners' committee.",
+    print_note: "Print this page from your browser for a one-page A4 notice for the notice board.",
+    prev_month: "← Previous month",
+    next_month: "Next month →",
+    latest_statement: "Latest monthly statement",
+    all_statements: "All statements",
+    list_sep: ", ",
+
     kinds: &[
         ("estate_created", "Estate created"),
         ("member_enrolled", "Member enrolled"),
@@ -713,6 +862,15 @@ impl Texts {
         self.months[(p.month().clamp(1, 12) - 1) as usize]
     }
 
+    /// "2026-10 月度对账单" / "Monthly statement 2026-10".
+    pub fn statement_heading(&self, p: Period) -> String {
+        if self.code == "zh" {
+            format!("{p} {}", self.statement_word)
+        } else {
+            format!("{} {p}", self.statement_word)
+        }
+    }
+
     /// An account as people call it.
     pub fn account(&self, a: &Account) -> String {
         match a {
@@ -788,8 +946,7 @@ impl Texts {
             Body::Correction {
                 corrects, reason, ..
             } => format!("冲正 #{corrects}：{reason}"),
-            // Kinds without a one-line summary show their kind only.
-            _ => String::new(),
+            Body::StatementPublished(st) => format!("{} 月度对账单", st.period),
         }
     }
 
@@ -852,7 +1009,7 @@ impl Texts {
             Body::Correction {
                 corrects, reason, ..
             } => format!("reverses #{corrects}: {reason}"),
-            _ => String::new(),
+            Body::StatementPublished(st) => format!("statement for {}", st.period),
         }
     }
 }

@@ -233,6 +233,37 @@ impl Store {
         Ok(out)
     }
 
+    /// Entries with `from <= seq < to`, oldest first, at most `limit`
+    /// ([`MAX_PAGE_ROWS`] at most): the entries a monthly statement covers,
+    /// read along the primary key.
+    pub async fn entries_between(
+        &self,
+        slug: &Slug,
+        from: u64,
+        to: u64,
+        limit: u64,
+    ) -> Result<Vec<EntryRow>> {
+        if limit == 0 || limit > MAX_PAGE_ROWS {
+            return Err(StoreError::BadRequest(format!(
+                "a page holds 1 to {MAX_PAGE_ROWS} rows"
+            )));
+        }
+        if to <= from {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "SELECT seq, kind, time, hash, prev, body FROM entries \
+             WHERE estate = $1 AND seq >= $2 AND seq < $3 ORDER BY seq LIMIT $4",
+        )
+        .bind(slug.as_str())
+        .bind(to_db(from)?)
+        .bind(to_db(to)?)
+        .bind(to_db(limit)?)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry_row).collect()
+    }
+
     /// Monthly totals of the income, expense and fund accounts for the
     /// given months (receivables, one per unit, are left out).
     pub async fn monthly_totals(
