@@ -223,15 +223,17 @@ impl Store {
             .bind(unit_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(UnitRow {
-                unit_id: r.try_get(0)?,
-                commitment: r.try_get(1)?,
-                secret: r.try_get(2)?,
-                area: r.try_get(3)?,
-                seq: from_db(r.try_get(4)?)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(unit_row).transpose()
     }
+}
+
+/// Decodes a units row selected as `unit_id, commitment, secret, area, seq`.
+pub(super) fn unit_row(r: &sqlx::any::AnyRow) -> Result<UnitRow> {
+    Ok(UnitRow {
+        unit_id: r.try_get(0)?,
+        commitment: r.try_get(1)?,
+        secret: r.try_get(2)?,
+        area: r.try_get(3)?,
+        seq: from_db(r.try_get(4)?)?,
+    })
 }

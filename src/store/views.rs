@@ -392,16 +392,7 @@ impl Store {
         .bind(secret.to_string())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(UnitRow {
-                unit_id: r.try_get(0)?,
-                commitment: r.try_get(1)?,
-                secret: r.try_get(2)?,
-                area: r.try_get(3)?,
-                seq: from_db(r.try_get(4)?)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(super::read::unit_row).transpose()
     }
 
     /// Display names of members, from their enrolments (latest wins).
