@@ -98,4 +98,63 @@ mod tests {
             )
         );
     }
+
+    #[test]
+    fn every_flipped_byte_of_message_or_signature_is_rejected() {
+        use crate::tlog::note::{Signer, ALG_COSIGNATURE_V1};
+        let signer = Signer::from_seed(
+            "trustfund.example/estates/x/members/c1",
+            ALG_COSIGNATURE_V1,
+            &[5; 32],
+        )
+        .unwrap();
+        let key = signer.verifier_key();
+        let msg = approval_message(
+            "trustfund.example/estates/x",
+            7,
+            &Hash([0x11; 32]),
+            Decision::Approve,
+            1,
+        );
+        let sig = signer.sign_raw(msg.as_bytes());
+        let b64 = encode_signature(&sig);
+        assert!(check_approval_signature(&msg, &b64, &key).is_ok());
+        // Any change to the signed message: claim, hash, decision, policy, origin.
+        let bytes = msg.as_bytes();
+        for i in 0..bytes.len() {
+            for bit in [0x01u8, 0x20, 0x80] {
+                let mut m = bytes.to_vec();
+                m[i] ^= bit;
+                if let Ok(m) = String::from_utf8(m) {
+                    assert!(
+                        check_approval_signature(&m, &b64, &key).is_err(),
+                        "message byte {i} bit {bit:#x}"
+                    );
+                }
+            }
+        }
+        // Any change to the signature.
+        for i in 0..64 {
+            for bit in [0x01u8, 0x40, 0x80] {
+                let mut s = sig;
+                s[i] ^= bit;
+                assert!(
+                    check_approval_signature(&msg, &encode_signature(&s), &key).is_err(),
+                    "sig byte {i}"
+                );
+            }
+        }
+        // A reject signature is not an approve signature, and vice versa.
+        let reject = approval_message(
+            "trustfund.example/estates/x",
+            7,
+            &Hash([0x11; 32]),
+            Decision::Reject,
+            1,
+        );
+        assert!(check_approval_signature(&reject, &b64, &key).is_err());
+        // Non-canonical or truncated base64 is refused before any crypto.
+        assert!(check_approval_signature(&msg, &b64[..b64.len() - 4], &key).is_err());
+        assert!(check_approval_signature(&msg, &format!("{b64}\n"), &key).is_err());
+    }
 }
