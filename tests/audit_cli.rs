@@ -47,6 +47,25 @@ async fn sqlite(db: &TestDb) -> sqlx::SqliteConnection {
         .unwrap()
 }
 
+/// Edits entry `seq`'s bytes in the SQLite file the way an intruder would:
+/// drop the append-only trigger, then replace `from` with `to` in the body.
+async fn edit_entry(db: &TestDb, seq: u64, from: &str, to: &str) {
+    let mut conn = sqlite(db).await;
+    sqlx::query("DROP TRIGGER entries_no_update")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let changed = sqlx::query("UPDATE entries SET body = replace(body, $1, $2) WHERE seq = $3")
+        .bind(from)
+        .bind(to)
+        .bind(seq as i64)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(changed.rows_affected(), 1);
+    conn.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_clean_database_audits_ok() {
     let db = TestDb::new(Engine::Sqlite).await;
@@ -60,18 +79,7 @@ async fn a_clean_database_audits_ok() {
 async fn an_edited_amount_is_named_by_seq() {
     let db = TestDb::new(Engine::Sqlite).await;
     let seq = estate_with_payments(&db).await;
-    let mut conn = sqlite(&db).await;
-    sqlx::query("DROP TRIGGER entries_no_update")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let changed = sqlx::query("UPDATE entries SET body = replace(body, '\"amount\":\"6.00\"', '\"amount\":\"60.00\"') WHERE seq = $1")
-        .bind(seq as i64)
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(changed.rows_affected(), 1);
-    conn.close().await.unwrap();
+    edit_entry(&db, seq, "\"amount\":\"6.00\"", "\"amount\":\"60.00\"").await;
     let (code, out) = audit(&db);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains(&format!("FAILED at seq {seq}:")), "{out}");
@@ -131,17 +139,7 @@ async fn postgres_with_triggers_disabled_is_caught_too() {
 async fn a_tampered_estate_is_frozen_and_signs_nothing() {
     let db = TestDb::new(Engine::Sqlite).await;
     let seq = estate_with_payments(&db).await;
-    let mut conn = sqlite(&db).await;
-    sqlx::query("DROP TRIGGER entries_no_update")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE entries SET body = replace(body, '6.00', '6.01') WHERE seq = $1")
-        .bind(seq as i64)
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
+    edit_entry(&db, seq, "6.00", "6.01").await;
     let store = db.open().await;
     let slug = trustfund::domain::Slug::parse("slug", "audited").unwrap();
     let before = store.latest_checkpoint(&slug).await.unwrap();
@@ -187,17 +185,7 @@ async fn serve_freezes_a_tampered_estate_and_every_page_says_so() {
     use std::io::BufRead;
     let db = TestDb::new(Engine::Sqlite).await;
     let seq = estate_with_payments(&db).await;
-    let mut conn = sqlite(&db).await;
-    sqlx::query("DROP TRIGGER entries_no_update")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE entries SET body = replace(body, '6.00', '6.50') WHERE seq = $1")
-        .bind(seq as i64)
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
+    edit_entry(&db, seq, "6.00", "6.50").await;
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_trustfund"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
