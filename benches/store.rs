@@ -72,6 +72,7 @@ async fn create_small(store: &Store) -> Small {
             },
             unit: Some((unit_id, secret)),
             at: None,
+            bank_ref: None,
         });
         units.push(commitment);
     }

@@ -266,6 +266,7 @@ pub async fn load(
                     },
                     unit: Some((unit_id, secret)),
                     at: Some(t0),
+                    bank_ref: None,
                 });
             }
         }
@@ -698,6 +699,7 @@ fn timed(body: Body, at: Timestamp) -> Draft {
     Draft {
         body,
         unit: None,
+        bank_ref: None,
         at: Some(at),
     }
 }

@@ -36,6 +36,11 @@ impl Keyring {
         }
     }
 
+    /// The data directory the keys live under.
+    pub fn data_dir(&self) -> &Path {
+        self.dir.parent().unwrap_or(&self.dir)
+    }
+
     fn path(&self, slug: &Slug) -> PathBuf {
         self.dir.join(format!("{slug}.log.key"))
     }

@@ -8,6 +8,8 @@
 //! - [`cli`] has one module per subcommand; `main.rs` only calls it.
 //! - No code path updates or deletes a ledger row; the database refuses it too.
 
+/// Staff credentials: Argon2id passwords, session ids and API tokens.
+pub mod auth;
 /// Command-line subcommands.
 pub mod cli;
 /// Settings from flags and environment; secrets never printed.
@@ -16,6 +18,8 @@ pub mod config;
 pub mod demo;
 /// Parse-don't-validate value types: money, identifiers, bounded text, dates.
 pub mod domain;
+/// Evidence files stored by their SHA-256 in the data directory.
+pub mod evidence;
 /// HTTP routes: public log endpoints and the JSON API.
 pub mod http;
 /// Estate log signing keys kept in the data directory.

@@ -25,7 +25,7 @@ struct Server {
 
 impl Server {
     async fn start(store: Arc<Store>, keys: Keyring) -> Server {
-        let app = router(AppState { store, keys });
+        let app = router(AppState::new(store, keys));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {

@@ -185,10 +185,7 @@ async fn pages_render_in_headless_chromium() {
     .await
     .expect("demo loads");
     let slug = Slug::parse("slug", "dongfang").unwrap();
-    let app = router(AppState {
-        store: store.clone(),
-        keys: db.keys(),
-    });
+    let app = router(AppState::new(store.clone(), db.keys()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {

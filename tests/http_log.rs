@@ -37,10 +37,7 @@ async fn start(engine: Engine) -> Running {
             .await
             .unwrap();
     }
-    let app = router(AppState {
-        store,
-        keys: db.keys(),
-    });
+    let app = router(AppState::new(store, db.keys()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -13,10 +13,7 @@ async fn landing_page_lists_estates_in_both_languages_and_escapes_names() {
     let store = Arc::new(db.open().await);
     // The test estate's registry name is plain; register one whose name is hostile.
     TestEstate::create(&store, &db.keys(), "plain").await;
-    let app = router(AppState {
-        store: store.clone(),
-        keys: db.keys(),
-    });
+    let app = router(AppState::new(store.clone(), db.keys()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -83,10 +80,7 @@ async fn hostile_estate_names_are_escaped() {
         .create_estate(&slug, hostile, origin, vec![body.into()], t.t0, &log)
         .await
         .unwrap();
-    let app = router(AppState {
-        store: Arc::new(store),
-        keys: db.keys(),
-    });
+    let app = router(AppState::new(Arc::new(store), db.keys()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -48,7 +48,7 @@ struct Server {
 
 impl Server {
     async fn start(store: Arc<Store>, keys: Keyring) -> Server {
-        let app = router(AppState { store, keys });
+        let app = router(AppState::new(store, keys));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
@@ -1073,6 +1073,7 @@ async fn statement_text_is_escaped_and_nonsense_refused(engine: Engine) {
                     body,
                     unit: None,
                     at: Some(at),
+                    bank_ref: None,
                 })
                 .collect(),
             now,

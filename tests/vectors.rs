@@ -361,6 +361,7 @@ async fn generate() -> Generated {
             },
             unit: Some((unit_id, secret)),
             at: None,
+            bank_ref: None,
         });
         unit_rows.push(commitment);
     }
@@ -901,10 +902,7 @@ async fn http_vectors(
     index: u64,
     from: u64,
 ) -> (Vec<Value>, String) {
-    let app = router(AppState {
-        store,
-        keys: Keyring::new(data_dir),
-    });
+    let app = router(AppState::new(store, Keyring::new(data_dir)));
     let s = SLUG;
     let requests = [
         "/api/v1/estates".to_string(),

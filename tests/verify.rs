@@ -394,10 +394,7 @@ async fn verify_url_checks_the_live_log_against_what_it_remembered() {
     let db = TestDb::new(Engine::Sqlite).await;
     let store = Arc::new(db.open().await);
     let t = TestEstate::create(&store, &db.keys(), "live").await;
-    let app = trustfund::http::router(trustfund::http::AppState {
-        store: store.clone(),
-        keys: db.keys(),
-    });
+    let app = trustfund::http::router(trustfund::http::AppState::new(store.clone(), db.keys()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -472,10 +469,7 @@ async fn a_served_receipt_verifies_offline() {
     let db = TestDb::new(Engine::Sqlite).await;
     let store = Arc::new(db.open().await);
     let t = witnessed_estate(&store, &db, "receipts", "42.00").await;
-    let app = trustfund::http::router(trustfund::http::AppState {
-        store: store.clone(),
-        keys: db.keys(),
-    });
+    let app = trustfund::http::router(trustfund::http::AppState::new(store.clone(), db.keys()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {

@@ -76,10 +76,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         .map_err(|e| format!("--listen {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("trustfund is serving on http://{addr}/");
-    let app = router(AppState {
-        store: store.clone(),
-        keys,
-    });
+    let app = router(AppState::new(store.clone(), keys));
     // Connect info gives the unit look-up its per-client rate limit.
     axum::serve(
         listener,

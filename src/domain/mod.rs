@@ -24,7 +24,7 @@ pub use money::Money;
 pub use period::{Date, Period};
 pub use rate::{Area, Rate};
 pub use ratio::Ratio;
-pub use text::{Description, Location, MultilineText, Name, Payee, Purpose, Reason, Text};
+pub use text::{BankRef, Description, Location, MultilineText, Name, Payee, Purpose, Reason, Text};
 pub use time::{EstateTz, Timestamp};
 
 /// A value refused at the edge: which field, a stable machine code, and a

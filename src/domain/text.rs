@@ -147,6 +147,51 @@ macro_rules! text_impls {
 text_impls!(Text);
 text_impls!(MultilineText);
 
+/// A bank's transaction reference (流水号), the key that keeps one payment
+/// from being recorded twice: 1 to 64 ASCII letters, digits and `-_./:`,
+/// starting with a letter or digit (so it can never read as a spreadsheet
+/// formula in an export). Compared exactly, case included.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BankRef(String);
+
+impl BankRef {
+    pub const MAX_CHARS: usize = 64;
+
+    pub fn parse(field: &str, text: &str) -> Result<BankRef, DomainError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(DomainError::new(field, code::EMPTY, "must not be empty"));
+        }
+        if text.len() > Self::MAX_CHARS {
+            return Err(DomainError::new(
+                field,
+                code::TOO_LONG,
+                format!("must be at most {} characters", Self::MAX_CHARS),
+            ));
+        }
+        let ok_char =
+            |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':');
+        if !text.starts_with(|c: char| c.is_ascii_alphanumeric()) || !text.chars().all(ok_char) {
+            return Err(DomainError::new(
+                field,
+                code::BAD_FORMAT,
+                "must be letters, digits and - _ . / : only, starting with a letter or digit",
+            ));
+        }
+        Ok(BankRef(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BankRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +293,30 @@ mod tests {
                 prop_assert_eq!(Reason::parse("reason", text.as_str()), Ok(text.clone()));
                 prop_assert!(!text.as_str().chars().any(|c| c.is_control() || is_bidi_control(c)));
             }
+        }
+    }
+
+    #[test]
+    fn bank_refs_are_plain_and_never_formulas() {
+        assert_eq!(
+            BankRef::parse("reference", " 2026101512345 ").map(|r| r.to_string()),
+            Ok("2026101512345".to_string())
+        );
+        assert!(BankRef::parse("reference", "ICBC-2026/10:15.a_b").is_ok());
+        for bad in [
+            "",
+            "=HYPERLINK(1)",
+            "+1",
+            "-1",
+            "@SUM",
+            "a b",
+            "号123",
+            &"9".repeat(65),
+        ] {
+            assert!(
+                BankRef::parse("reference", bad).is_err(),
+                "{bad:?} accepted"
+            );
         }
     }
 }

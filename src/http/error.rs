@@ -42,25 +42,35 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        match e {
+        match &e {
             StoreError::Rule(r) => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 code: r.code,
                 message: r.to_string(),
             },
             StoreError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
-            StoreError::BadRequest(m) => ApiError::bad_request("bad_request", m),
+            StoreError::BadRequest(m) => ApiError::bad_request("bad_request", m.clone()),
             StoreError::Conflict(m) => ApiError {
                 status: StatusCode::CONFLICT,
                 code: "conflict",
-                message: m,
+                message: m.clone(),
+            },
+            StoreError::DuplicateBankRef { .. } => ApiError {
+                status: StatusCode::CONFLICT,
+                code: "duplicate_bank_ref",
+                message: e.to_string(),
+            },
+            StoreError::IdempotencyMismatch(_) => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "idempotency_key_reused",
+                message: e.to_string(),
             },
             StoreError::Integrity(m) => {
                 tracing::error!(error = %m, "integrity failure");
                 ApiError {
                     status: StatusCode::SERVICE_UNAVAILABLE,
                     code: "integrity_failure",
-                    message: m,
+                    message: m.clone(),
                 }
             }
             other => {

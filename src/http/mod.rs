@@ -8,6 +8,7 @@
 //! errors as pages; `/api/v1` and the public log endpoints answer JSON.
 
 mod api;
+pub mod auth;
 mod chart;
 mod claims;
 mod dashboard;
@@ -18,6 +19,7 @@ mod log;
 mod pages;
 mod ratelimit;
 mod services;
+pub mod staff;
 mod statements;
 mod texts;
 mod units;
@@ -26,6 +28,7 @@ use std::sync::Arc;
 
 use axum::{Extension, Router};
 
+use crate::evidence::EvidenceStore;
 use crate::keys::Keyring;
 use crate::store::Store;
 
@@ -37,6 +40,27 @@ pub use error::ApiError;
 pub struct AppState {
     pub store: Arc<Store>,
     pub keys: Keyring,
+    /// Evidence files, under the same data directory as the keys.
+    pub evidence: EvidenceStore,
+    /// Mark the session cookie `Secure` (the service is reached over HTTPS).
+    pub secure_cookies: bool,
+    login_limits: Arc<auth::LoginLimits>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<Store>, keys: Keyring) -> AppState {
+        AppState {
+            store,
+            evidence: EvidenceStore::new(keys.data_dir()),
+            keys,
+            secure_cookies: false,
+            login_limits: Arc::default(),
+        }
+    }
+
+    pub fn login_limits(&self) -> &auth::LoginLimits {
+        &self.login_limits
+    }
 }
 
 /// The whole application. Serve it with
@@ -44,11 +68,13 @@ pub struct AppState {
 /// look-up can be rate limited per client; without connect info all
 /// clients share one budget.
 pub fn router(state: AppState) -> Router {
-    let unit_lookups = Arc::new(ratelimit::RateLimiter::new(
+    let unit_lookups: Arc<ratelimit::RateLimiter> = Arc::new(ratelimit::RateLimiter::new(
         ratelimit::UNIT_LOOKUPS,
         ratelimit::UNIT_WINDOW,
     ));
     Router::new()
+        .merge(auth::router())
+        .merge(staff::router())
         .merge(estates::router())
         .merge(log::router())
         .merge(pages::router())
@@ -61,5 +87,6 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .fallback(pages::fallback)
         .layer(Extension(unit_lookups))
+        .layer(axum::middleware::from_fn(auth::csrf_guard))
         .with_state(state)
 }

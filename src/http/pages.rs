@@ -82,6 +82,19 @@ impl Lang {
         Lang::Zh
     }
 
+    /// One of two strings given inline: the staff pages say each thing in
+    /// both languages where they say it, so neither can be forgotten.
+    pub fn pick(self, zh: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    pub fn is_zh(self) -> bool {
+        self == Lang::Zh
+    }
+
     pub fn texts(self) -> &'static Texts {
         match self {
             Lang::Zh => &ZH,

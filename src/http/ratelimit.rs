@@ -27,21 +27,14 @@ struct Bucket {
 
 /// Token buckets keyed by client (IPv4 address, or IPv6 /64 network,
 /// since one subscriber usually holds a whole /64).
-pub struct RateLimiter {
+/// The key type is generic so sign-in can also limit per account name.
+pub struct RateLimiter<K = Option<IpAddr>> {
     capacity: u64,
     window: Duration,
-    buckets: Mutex<HashMap<Option<IpAddr>, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
 impl RateLimiter {
-    pub fn new(capacity: u64, window: Duration) -> RateLimiter {
-        RateLimiter {
-            capacity: capacity.max(1),
-            window,
-            buckets: Mutex::new(HashMap::new()),
-        }
-    }
-
     fn key(ip: Option<IpAddr>) -> Option<IpAddr> {
         ip.map(|ip| match ip {
             IpAddr::V6(v6) => {
@@ -55,12 +48,26 @@ impl RateLimiter {
     /// Takes one token for `ip` if it has one. Clients whose address is
     /// unknown share one bucket.
     pub fn try_take(&self, ip: Option<IpAddr>, now: Instant) -> bool {
+        self.take(Self::key(ip), now)
+    }
+}
+
+impl<K: Eq + std::hash::Hash> RateLimiter<K> {
+    pub fn new(capacity: u64, window: Duration) -> RateLimiter<K> {
+        RateLimiter {
+            capacity: capacity.max(1),
+            window,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one token from `key`'s bucket if it has one.
+    pub fn take(&self, key: K, now: Instant) -> bool {
         let full = self.capacity * MILLI;
         let window_ms = u64::try_from(self.window.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let key = Self::key(ip);
         if !buckets.contains_key(&key) && buckets.len() >= MAX_CLIENTS {
             let window = self.window;
             buckets.retain(|_, b| now.saturating_duration_since(b.last) < window);

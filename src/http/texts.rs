@@ -13,6 +13,7 @@ pub struct Texts {
     pub product: &'static str,
     pub footer: &'static str,
     pub lang_switch: &'static str,
+    pub staff_link: &'static str,
 
     // Landing page.
     pub estates: &'static str,
@@ -276,6 +277,7 @@ pub static ZH: Texts = Texts {
     product: "信托制物业资金公开",
     footer: "trustfund：资金属于全体业主；每一笔账都可以核验。",
     lang_switch: "语言",
+    staff_link: "工作人员",
 
     estates: "小区",
     intro: "每一笔物业费、公共收益和支出都记入只能追加、哈希链接的账本；业主可以在自己的电脑上核验。",
@@ -551,6 +553,7 @@ pub static EN: Texts = Texts {
     product: "transparent estate trust funds",
     footer: "trustfund: the fund belongs to the owners; every entry can be verified.",
     lang_switch: "Language",
+    staff_link: "Staff",
 
     estates: "Estates",
     intro: "Every fee, public income and payment goes into an append-only, hash-chained ledger that owners can verify on their own computers.",

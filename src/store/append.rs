@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sqlx::{AnyConnection, Row};
 
 use super::{from_db, to_db, Engine, Result, State, Store, StoreError};
-use crate::domain::{Slug, Timestamp, UnitId, UnitSecret};
+use crate::domain::{BankRef, Slug, Timestamp, UnitId, UnitSecret};
 use crate::ledger::jcs::MAX_ENTRY_BYTES;
 use crate::ledger::{Body, Entry, SealedEntry, Side};
 use crate::tlog::checkpoint::{sign_checkpoint, Checkpoint};
@@ -23,6 +23,9 @@ pub struct Draft {
     /// it `None` and the entry gets the append's time. Never earlier than
     /// the previous entry either way.
     pub at: Option<Timestamp>,
+    /// For `fee_paid`: the bank's reference, kept off the log and recorded
+    /// at most once per estate.
+    pub bank_ref: Option<BankRef>,
 }
 
 impl From<Body> for Draft {
@@ -31,8 +34,62 @@ impl From<Body> for Draft {
             body,
             unit: None,
             at: None,
+            bank_ref: None,
         }
     }
+}
+
+/// An `Idempotency-Key` and the digest of the request it came with: the
+/// same key and digest get the first result again; the same key with
+/// another digest is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Idempotency {
+    pub key: String,
+    pub request: Hash,
+}
+
+/// Longest idempotency key accepted (Stripe's limit, which clients know).
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+impl Idempotency {
+    /// A key as a client sent it: 1 to 255 printable ASCII characters.
+    pub fn new(key: &str, request: Hash) -> Result<Idempotency> {
+        if key.is_empty()
+            || key.len() > MAX_IDEMPOTENCY_KEY
+            || !key.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(StoreError::BadRequest(format!(
+                "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters"
+            )));
+        }
+        Ok(Idempotency {
+            key: key.to_string(),
+            request,
+        })
+    }
+}
+
+/// The stored form of an append's result, for idempotent replays.
+fn encode_result(appended: &[Appended]) -> String {
+    let rows: Vec<serde_json::Value> = appended
+        .iter()
+        .map(|a| serde_json::json!({ "seq": a.seq, "hash": a.hash.to_hex(), "kind": a.kind }))
+        .collect();
+    serde_json::Value::Array(rows).to_string()
+}
+
+fn decode_result(text: &str) -> Result<Vec<Appended>> {
+    let bad = || StoreError::Integrity("stored idempotency result is malformed".into());
+    let rows: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|_| bad())?;
+    rows.iter()
+        .map(|r| {
+            let seq = r["seq"].as_u64().ok_or_else(bad)?;
+            let hash = Hash::from_hex(r["hash"].as_str().ok_or_else(bad)?).map_err(|_| bad())?;
+            let kind = r["kind"].as_str().ok_or_else(bad)?;
+            let kind = Body::KINDS.iter().find(|k| **k == kind).ok_or_else(bad)?;
+            Ok(Appended { seq, hash, kind })
+        })
+        .collect()
 }
 
 /// What an append wrote.
@@ -61,8 +118,9 @@ impl Store {
         now: Timestamp,
         log: &Signer,
     ) -> Result<Vec<Appended>> {
-        self.append_inner(slug, Some((name, origin)), drafts, now, log)
+        self.append_inner(slug, Some((name, origin)), None, drafts, now, log)
             .await
+            .map(|(appended, _)| appended)
     }
 
     /// Appends entries to an estate's log in one transaction, then signs a
@@ -78,17 +136,35 @@ impl Store {
         now: Timestamp,
         log: &Signer,
     ) -> Result<Vec<Appended>> {
-        self.append_inner(slug, None, drafts, now, log).await
+        self.append_inner(slug, None, None, drafts, now, log)
+            .await
+            .map(|(appended, _)| appended)
+    }
+
+    /// [`Store::append`] under an idempotency key: the key is looked up and
+    /// recorded inside the append's transaction, under the estate's lock, so
+    /// any number of racing requests with one key append once. Returns the
+    /// entries and whether they are a replay of an earlier request's.
+    pub async fn append_idempotent(
+        &self,
+        slug: &Slug,
+        idem: Option<&Idempotency>,
+        drafts: Vec<Draft>,
+        now: Timestamp,
+        log: &Signer,
+    ) -> Result<(Vec<Appended>, bool)> {
+        self.append_inner(slug, None, idem, drafts, now, log).await
     }
 
     async fn append_inner(
         &self,
         slug: &Slug,
         create: Option<(&str, &str)>,
+        idem: Option<&Idempotency>,
         drafts: Vec<Draft>,
         now: Timestamp,
         log: &Signer,
-    ) -> Result<Vec<Appended>> {
+    ) -> Result<(Vec<Appended>, bool)> {
         if drafts.is_empty() {
             return Err(StoreError::BadRequest("nothing to append".into()));
         }
@@ -129,6 +205,23 @@ impl Store {
             .await?;
         }
         self.lock_estate(&mut tx, slug).await?;
+        if let Some(idem) = idem {
+            let row = sqlx::query(
+                "SELECT request_hash, result FROM idempotency WHERE estate = $1 AND key = $2",
+            )
+            .bind(slug.as_str())
+            .bind(&idem.key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = row {
+                let request: String = row.try_get(0)?;
+                if request != idem.request.to_hex() {
+                    return Err(StoreError::IdempotencyMismatch(idem.key.clone()));
+                }
+                let result: String = row.try_get(1)?;
+                return Ok((decode_result(&result)?, true));
+            }
+        }
 
         let mut state = cached.take().unwrap_or_default();
         if let Err(e) = catch_up(&mut tx, slug, &mut state).await {
@@ -140,9 +233,19 @@ impl Store {
         let size_before = state.size();
         match append_all(&mut tx, slug, &mut state, drafts, now, log).await {
             Ok(appended) => {
+                if let Some(idem) = idem {
+                    sqlx::query("INSERT INTO idempotency (estate, key, request_hash, result, created_at) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(slug.as_str())
+                        .bind(&idem.key)
+                        .bind(idem.request.to_hex())
+                        .bind(encode_result(&appended))
+                        .bind(now.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.commit().await?;
                 *cached = Some(state);
-                Ok(appended)
+                Ok((appended, false))
             }
             Err(e) => {
                 // `apply` changes nothing when it refuses an entry, so a state
@@ -255,8 +358,27 @@ async fn append_one(
     now: Timestamp,
     nodes: &mut HashMap<NodeId, Hash>,
 ) -> Result<Appended> {
-    let Draft { mut body, unit, at } = draft;
+    let Draft {
+        mut body,
+        unit,
+        at,
+        bank_ref,
+    } = draft;
     let seq = state.size();
+    if let Some(reference) = &bank_ref {
+        let taken = sqlx::query("SELECT seq FROM bank_refs WHERE estate = $1 AND reference = $2")
+            .bind(slug.as_str())
+            .bind(reference.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(row) = taken {
+            let at_seq: i64 = row.try_get(0)?;
+            return Err(StoreError::DuplicateBankRef {
+                reference: reference.to_string(),
+                seq: from_db(at_seq)?,
+            });
+        }
+    }
     let now = at.unwrap_or(now);
     // Entry times never go backwards, even if the clock does.
     let time = state.last_time().map_or(now, |last| last.max(now));
@@ -356,6 +478,15 @@ async fn append_one(
             .bind(commitment.to_string())
             .bind(secret.to_string())
             .bind(area.to_string())
+            .bind(seq_db)
+            .execute(&mut *conn)
+            .await?;
+    }
+
+    if let Some(reference) = &bank_ref {
+        sqlx::query("INSERT INTO bank_refs (estate, reference, seq) VALUES ($1, $2, $3)")
+            .bind(slug.as_str())
+            .bind(reference.as_str())
             .bind(seq_db)
             .execute(&mut *conn)
             .await?;

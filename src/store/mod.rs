@@ -9,6 +9,7 @@
 //! one transaction: the entry, its postings, the new tree nodes, the
 //! balances and monthly totals, and a freshly signed checkpoint.
 
+mod accounts;
 mod append;
 mod audit;
 mod bundle;
@@ -28,7 +29,8 @@ use sqlx::{AnyPool, Executor, Row};
 use crate::ledger::{EntryError, RuleError, State};
 use crate::tlog::TlogError;
 
-pub use append::{Appended, Draft};
+pub use accounts::{check_login, Membership, TokenRow, UserRow};
+pub use append::{Appended, Draft, Idempotency, MAX_IDEMPOTENCY_KEY};
 pub use audit::{AuditFailure, AuditReport};
 pub use read::{CheckpointRow, EstateRow, UnitRow, MAX_ENTRIES_PER_READ};
 pub use views::{
@@ -54,6 +56,12 @@ pub enum StoreError {
     BadRequest(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A bank reference already recorded (at `seq`); nothing was written.
+    #[error("bank reference {reference} is already recorded (entry {seq})")]
+    DuplicateBankRef { reference: String, seq: u64 },
+    /// An idempotency key reused with a different request.
+    #[error("Idempotency-Key {0:?} was already used with a different request")]
+    IdempotencyMismatch(String),
     /// The stored log does not match itself; the estate is frozen.
     #[error("integrity failure: {0}")]
     Integrity(String),

@@ -3,6 +3,8 @@
 //! and a small estate with real keys.
 #![allow(dead_code)]
 
+pub mod staff;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -247,6 +249,7 @@ impl TestEstate {
                 },
                 unit: Some((unit_id.clone(), secret.clone())),
                 at: None,
+                bank_ref: None,
             });
             units.push((unit_id, secret, commitment));
         }
