@@ -124,9 +124,10 @@ async fn an_owner_link_cannot_reach_staff_pages(engine: Engine) {
     let app = StaffApp::start(engine).await;
     let owner = app.anonymous();
     let secret = app.alpha.units[0].1.to_string();
-    let unit_page = format!("/estates/alpha/unit?code={secret}");
-    let (status, _) = owner.page(&unit_page).await;
+    let unit_page = format!("/estates/alpha/units/{secret}");
+    let (status, html) = owner.page(&unit_page).await;
     assert_eq!(status, 200, "the owner's own page opens");
+    assert!(html.contains("1-101"), "{html}");
     let r = owner.get("/estates/alpha/staff").await;
     assert_eq!(r.status().as_u16(), 303, "staff pages need a sign-in");
     assert!(r.headers()["location"]

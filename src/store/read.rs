@@ -216,6 +216,17 @@ impl Store {
             .collect()
     }
 
+    /// Every unit's private record, by unit id (for the printable list of
+    /// unit codes); at most [`crate::ledger::entry::MAX_UNITS_PER_CHARGE`].
+    pub async fn units(&self, slug: &Slug) -> Result<Vec<UnitRow>> {
+        let rows = sqlx::query("SELECT unit_id, commitment, secret, area, seq FROM units WHERE estate = $1 ORDER BY unit_id LIMIT $2")
+            .bind(slug.as_str())
+            .bind(crate::ledger::entry::MAX_UNITS_PER_CHARGE as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(unit_row).collect()
+    }
+
     /// A unit's private record by its staff-facing id.
     pub async fn unit(&self, slug: &Slug, unit_id: &str) -> Result<Option<UnitRow>> {
         let row = sqlx::query("SELECT unit_id, commitment, secret, area, seq FROM units WHERE estate = $1 AND unit_id = $2")

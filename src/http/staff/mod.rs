@@ -7,6 +7,7 @@
 //! honours an idempotency key; refusals are [`FormErrors`] naming the field,
 //! in the reader's language.
 
+pub mod admin;
 pub mod home;
 
 use axum::http::{HeaderMap, StatusCode};
@@ -23,7 +24,7 @@ use crate::store::{Appended, Draft, EstateRow, Idempotency, StoreError};
 use crate::tlog::{record_hash, Hash};
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(home::router())
+    Router::new().merge(home::router()).merge(admin::router())
 }
 
 /// Largest form or JSON body a staff write accepts (evidence uploads and
