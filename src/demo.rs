@@ -160,6 +160,43 @@ pub struct DemoSummary {
     pub last_month: Period,
 }
 
+/// The demo's sign-in password, for every demo account. It is printed when
+/// the demo loads and written in the README: demo data only.
+pub const DEMO_PASSWORD: &str = "trustfund-demo";
+
+/// Demo accounts: login, name, and role in the demo estate with the member
+/// id they sign as (`None`: platform admin).
+pub const DEMO_ACCOUNTS: [(&str, &str, Option<(Role, &str)>); 3] = [
+    ("admin", "平台管理员", None),
+    (
+        "company",
+        "赵立新（物业项目经理）",
+        Some((Role::Company, "p1")),
+    ),
+    (
+        "committee",
+        "王建国（业委会主任）",
+        Some((Role::Committee, "c1")),
+    ),
+];
+
+/// Creates the demo accounts (a demo never runs against real accounts: it
+/// loads only into an empty database).
+pub async fn create_accounts(store: &Store, slug: &Slug, now: Timestamp) -> Result<(), DemoError> {
+    let hash = crate::auth::Password::new_choice(DEMO_PASSWORD)
+        .map_err(|e| DemoError::Fixture(e.to_string()))?
+        .hash();
+    for (login, name, role) in DEMO_ACCOUNTS {
+        let id = store
+            .create_user(login, name, &hash, role.is_none(), now)
+            .await?;
+        if let Some((role, member)) = role {
+            store.grant(id, slug, role, Some(member)).await?;
+        }
+    }
+    Ok(())
+}
+
 /// An approver in the demo, with the key they sign with.
 struct Approver {
     id: MemberId,

@@ -4,6 +4,7 @@ mod audit;
 mod export;
 mod receipt;
 mod serve;
+mod user;
 mod verify;
 
 use std::path::{Path, PathBuf};
@@ -41,6 +42,8 @@ enum Command {
     /// Check a payment receipt offline: the entry, its inclusion proof and
     /// the signed checkpoint; exits 1 naming what is wrong.
     VerifyReceipt(receipt::VerifyReceiptArgs),
+    /// Create staff, committee and admin accounts, and give them roles.
+    User(user::UserArgs),
 }
 
 /// Where data lives; shared by every subcommand that opens the database.
@@ -86,6 +89,7 @@ impl Cli {
             Command::Export(args) => export::export(args).await,
             Command::CloseMonth(args) => export::close_month(args).await,
             Command::VerifyReceipt(args) => receipt::run(args),
+            Command::User(args) => user::run(args).await,
         };
         match result {
             Ok(code) => code,

@@ -19,6 +19,10 @@ pub struct ServeArgs {
     /// Load the demo estate (东方新天地花园) into an empty database first.
     #[arg(long)]
     demo: bool,
+    /// Mark the session cookie Secure: set this when users reach the
+    /// service over HTTPS (behind a TLS-terminating proxy).
+    #[arg(long, env = "TRUSTFUND_SECURE_COOKIES")]
+    secure_cookies: bool,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -38,6 +42,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
             let summary = crate::demo::load(&store, &keys, anchor, now)
                 .await
                 .map_err(|e| format!("loading the demo: {e}"))?;
+            crate::demo::create_accounts(&store, &summary.slug, now)
+                .await
+                .map_err(|e| format!("demo accounts: {e}"))?;
             println!(
                 "demo estate {} loaded: {} entries ({} to {}) in {:.1}s",
                 summary.slug,
@@ -45,6 +52,12 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
                 summary.first_month,
                 summary.last_month,
                 started.elapsed().as_secs_f64()
+            );
+            let logins: Vec<&str> = crate::demo::DEMO_ACCOUNTS.iter().map(|a| a.0).collect();
+            println!(
+                "demo sign-in at /login: {} (password {})",
+                logins.join(", "),
+                crate::demo::DEMO_PASSWORD
             );
         } else {
             println!(
@@ -76,7 +89,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         .map_err(|e| format!("--listen {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("trustfund is serving on http://{addr}/");
-    let app = router(AppState::new(store.clone(), keys));
+    let mut state = AppState::new(store.clone(), keys);
+    state.secure_cookies = args.secure_cookies;
+    let app = router(state);
     // Connect info gives the unit look-up its per-client rate limit.
     axum::serve(
         listener,
