@@ -347,13 +347,24 @@ async fn api_refuses_nonsense_by_name(engine: Engine) {
     );
 }
 
-/// Every `.route("…")` path in src/http that serves JSON: under /api/,
-/// under /log/, or ending in .json.
+/// Every `.route("…")` path in src/http (and its submodules) that serves
+/// JSON: under /api/, under /log/, or ending in .json.
 fn json_routes() -> BTreeSet<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+    let mut files = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        for f in std::fs::read_dir(dir).unwrap() {
+            let path = f.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
     let mut out = BTreeSet::new();
-    for f in std::fs::read_dir(dir).unwrap() {
-        let path = f.unwrap().path();
+    for path in files {
         if path.extension().and_then(|e| e.to_str()) != Some("rs") {
             continue;
         }
@@ -394,9 +405,27 @@ async fn openapi_describes_every_json_route() {
         );
     }
     for (p, item) in paths {
-        let get = &item["get"];
-        assert!(get["responses"]["200"].is_object(), "{p}");
-        assert!(get["operationId"].is_string(), "{p}");
+        let ops: Vec<(&String, &Value)> = item
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(m, _)| matches!(m.as_str(), "get" | "post"))
+            .collect();
+        assert!(!ops.is_empty(), "{p} has no operation");
+        for (method, op) in ops {
+            let ok = &op["responses"];
+            assert!(
+                ok["200"].is_object() || ok["201"].is_object(),
+                "{method} {p} says nothing of success"
+            );
+            assert!(op["operationId"].is_string(), "{method} {p}");
+            if method == "post" {
+                assert!(
+                    op["responses"]["401"].is_object() || op["responses"]["403"].is_object(),
+                    "{method} {p}: writes need a sign-in and say so"
+                );
+            }
+        }
     }
 
     // Served by the app, and every documented path is a real route: with
