@@ -13,6 +13,7 @@ both_engines!(
     an_owner_link_cannot_reach_staff_pages,
     cross_site_posts_are_refused,
     api_tokens_are_scoped_to_their_estate_and_revocable,
+    tokens_are_made_once_and_revoked_on_the_tokens_page,
 );
 
 async fn sign_in_sets_a_strict_http_only_session_and_sign_out_ends_it(engine: Engine) {
@@ -185,4 +186,58 @@ async fn api_tokens_are_scoped_to_their_estate_and_revocable(engine: Engine) {
         .unwrap());
     let (status, _) = token.page("/estates/alpha/staff").await;
     assert_eq!(status, 303, "a revoked token is no sign-in");
+}
+
+async fn tokens_are_made_once_and_revoked_on_the_tokens_page(engine: Engine) {
+    let app = StaffApp::start(engine).await;
+    let alice = app.login("alice").await;
+    // Not for an estate alice has no role in.
+    let r = alice
+        .post_form(
+            "/staff/tokens?lang=en",
+            &[("estate", "beta"), ("label", "erp")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("choose an estate you have a role in"));
+
+    let r = alice
+        .post_form(
+            "/staff/tokens",
+            &[("estate", "alpha"), ("label", "财务系统")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 201);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    let start = html.find("<code id=\"new-token\">").unwrap() + "<code id=\"new-token\">".len();
+    let token = html[start..start + html[start..].find('<').unwrap()].to_string();
+    assert!(token.starts_with("tfk_"), "{token}");
+    let mut api = app.anonymous();
+    api.token = Some(token.clone());
+    assert_eq!(api.page("/estates/alpha/staff").await.0, 200);
+    // A token cannot manage tokens.
+    assert_eq!(api.page("/staff/tokens").await.0, 403);
+    // The list shows it without the secret.
+    let (_, list) = alice.page("/staff/tokens").await;
+    assert!(list.contains("财务系统") && !list.contains(&token));
+
+    let (user, _) = app.store.user_credentials("alice").await.unwrap().unwrap();
+    let id = app.store.api_tokens(user.id).await.unwrap()[0].id;
+    // Bob cannot revoke alice's token.
+    let bob = app.login("bob").await;
+    let r = bob
+        .post_form(&format!("/staff/tokens/{id}/revoke"), &[])
+        .await;
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(api.page("/estates/alpha/staff").await.0, 200);
+    let r = alice
+        .post_form(&format!("/staff/tokens/{id}/revoke"), &[])
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(api.get("/estates/alpha/staff").await.status().as_u16(), 303);
 }

@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod home;
+pub mod tokens;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -24,7 +25,10 @@ use crate::store::{Appended, Draft, EstateRow, Idempotency, StoreError};
 use crate::tlog::{record_hash, Hash};
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(home::router()).merge(admin::router())
+    Router::new()
+        .merge(home::router())
+        .merge(admin::router())
+        .merge(tokens::router())
 }
 
 /// Largest form or JSON body a staff write accepts (evidence uploads and
