@@ -7,7 +7,10 @@
 //! honours an idempotency key; refusals are [`FormErrors`] naming the field,
 //! in the reader's language.
 
+pub mod billing;
 pub mod home;
+pub mod import;
+pub mod payments;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,7 +26,11 @@ use crate::store::{Appended, Draft, EstateRow, Idempotency, StoreError};
 use crate::tlog::{record_hash, Hash};
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(home::router())
+    Router::new()
+        .merge(home::router())
+        .merge(billing::router())
+        .merge(payments::router())
+        .merge(import::router())
 }
 
 /// Largest form or JSON body a staff write accepts (evidence uploads and
