@@ -122,7 +122,10 @@ async fn payments_from_the_form_and_the_api_are_fee_paid_entries(engine: Engine)
     let (_, html) = alice.page(&loc).await;
     assert!(html.contains("recorded-ok"), "{html}");
     // The public log shows it.
-    let (status, entry) = app.anonymous().get_json(&format!("/estates/alpha/log/entries/{seq}")).await;
+    let (status, entry) = app
+        .anonymous()
+        .get_json(&format!("/estates/alpha/log/entries/{seq}"))
+        .await;
     assert_eq!(status, 200);
     assert!(entry.to_string().contains("fee_paid"), "{entry}");
 
@@ -144,6 +147,9 @@ async fn payments_from_the_form_and_the_api_are_fee_paid_entries(engine: Engine)
     assert_eq!(receivable_fen(&app, 1).await, before - 9_550);
 }
 
+/// A form's fields, as posted.
+type Fields<'a> = &'a [(&'a str, &'a str)];
+
 async fn payment_refusals_name_their_field_and_change_nothing(engine: Engine) {
     let app = StaffApp::start(engine).await;
     let (today, _) = today();
@@ -160,29 +166,99 @@ async fn payment_refusals_name_their_field_and_change_nothing(engine: Engine) {
     let n = size(&app).await;
     let tomorrow = day_offset(today, 1);
     let t = today.to_string();
-    let cases: [(&[(&str, &str)], &str, u16); 6] = [
-        (&[("unit", "9-999"), ("amount", "1"), ("paid_on", &t), ("method", "cash")], "unit", 422),
-        (&[("unit", "1-101"), ("amount", "-1"), ("paid_on", &t), ("method", "cash")], "amount", 422),
-        (&[("unit", "1-101"), ("amount", "1.005"), ("paid_on", &t), ("method", "cash")], "amount", 422),
-        (&[("unit", "1-101"), ("amount", "1"), ("paid_on", &tomorrow), ("method", "cash")], "paid_on", 422),
-        (&[("unit", "1-101"), ("amount", "1"), ("paid_on", &t), ("method", "bank")], "reference", 400),
-        (&[("unit", "1-101"), ("amount", "1"), ("paid_on", &t), ("method", "bank"), ("reference", "DUP1")], "reference", 409),
+    let cases: [(Fields, &str, u16); 6] = [
+        (
+            &[
+                ("unit", "9-999"),
+                ("amount", "1"),
+                ("paid_on", &t),
+                ("method", "cash"),
+            ],
+            "unit",
+            422,
+        ),
+        (
+            &[
+                ("unit", "1-101"),
+                ("amount", "-1"),
+                ("paid_on", &t),
+                ("method", "cash"),
+            ],
+            "amount",
+            422,
+        ),
+        (
+            &[
+                ("unit", "1-101"),
+                ("amount", "1.005"),
+                ("paid_on", &t),
+                ("method", "cash"),
+            ],
+            "amount",
+            422,
+        ),
+        (
+            &[
+                ("unit", "1-101"),
+                ("amount", "1"),
+                ("paid_on", &tomorrow),
+                ("method", "cash"),
+            ],
+            "paid_on",
+            422,
+        ),
+        (
+            &[
+                ("unit", "1-101"),
+                ("amount", "1"),
+                ("paid_on", &t),
+                ("method", "bank"),
+            ],
+            "reference",
+            400,
+        ),
+        (
+            &[
+                ("unit", "1-101"),
+                ("amount", "1"),
+                ("paid_on", &t),
+                ("method", "bank"),
+                ("reference", "DUP1"),
+            ],
+            "reference",
+            409,
+        ),
     ];
     for (fields, field, want) in cases {
-        let r = alice.post_form("/estates/alpha/staff/payments", fields).await;
+        let r = alice
+            .post_form("/estates/alpha/staff/payments", fields)
+            .await;
         assert_eq!(r.status().as_u16(), want, "{fields:?}");
         let html = r.text().await.unwrap();
-        assert!(html.contains(&format!("id=\"{field}-error\"")), "{fields:?}: {html}");
+        assert!(
+            html.contains(&format!("id=\"{field}-error\"")),
+            "{fields:?}: {html}"
+        );
         assert!(html.contains("aria-invalid=\"true\""), "{fields:?}");
     }
     // The reader's language: Chinese by default, English on request.
     let r = alice
         .post_form(
             "/estates/alpha/staff/payments?lang=en",
-            &[("unit", "1-101"), ("amount", "1"), ("paid_on", &t), ("method", "bank"), ("reference", "DUP1")],
+            &[
+                ("unit", "1-101"),
+                ("amount", "1"),
+                ("paid_on", &t),
+                ("method", "bank"),
+                ("reference", "DUP1"),
+            ],
         )
         .await;
-    assert!(r.text().await.unwrap().contains("bank reference DUP1 is already recorded"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("bank reference DUP1 is already recorded"));
     let (status, body) = api
         .post_json(
             "/api/v1/estates/alpha/payments",
@@ -257,7 +333,10 @@ async fn a_bank_csv_previews_row_by_row_and_commits_only_the_good_rows_once(engi
         .await;
     assert_eq!(r.status().as_u16(), 303);
     let preview = location(&r);
-    assert!(preview.starts_with("/estates/alpha/staff/import/"), "{preview}");
+    assert!(
+        preview.starts_with("/estates/alpha/staff/import/"),
+        "{preview}"
+    );
     let (status, html) = alice.page(&preview).await;
     assert_eq!(status, 200);
     for (i, v) in verdicts.iter().enumerate() {
@@ -270,7 +349,10 @@ async fn a_bank_csv_previews_row_by_row_and_commits_only_the_good_rows_once(engi
         assert!(html.contains(&want), "row {line}: want {want} in {html}");
     }
     assert!(html.contains("没有这个房号"), "reasons in Chinese");
-    assert!(!html.contains("=HYPERLINK(\"http"), "cells are shown escaped");
+    assert!(
+        !html.contains("=HYPERLINK(\"http"),
+        "cells are shown escaped"
+    );
     assert_eq!(size(&app).await, n, "a preview appends nothing");
 
     // The same file over the JSON API previews the same verdicts.
@@ -311,13 +393,21 @@ async fn a_bank_csv_previews_row_by_row_and_commits_only_the_good_rows_once(engi
     assert!(r.text().await.unwrap().contains("commit-refusal"));
     let id = preview.rsplit('/').next().unwrap();
     let (status, body) = api
-        .post_json(&format!("/api/v1/estates/alpha/imports/{id}/commit"), &json!({}), Some("k1"))
+        .post_json(
+            &format!("/api/v1/estates/alpha/imports/{id}/commit"),
+            &json!({}),
+            Some("k1"),
+        )
         .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "already_committed");
     // The API's preview of the same file now refuses its good rows too.
     let (status, body) = api
-        .post_json(&format!("/api/v1/estates/alpha/imports/{api_id}/commit"), &json!({}), Some("k2"))
+        .post_json(
+            &format!("/api/v1/estates/alpha/imports/{api_id}/commit"),
+            &json!({}),
+            Some("k2"),
+        )
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "import_stale");
@@ -329,10 +419,15 @@ async fn a_commit_is_refused_whole_when_a_good_row_went_bad(engine: Engine) {
     let (today, period) = today();
     let api = payments_api(&app).await;
     let t = today.to_string();
-    let csv = format!("date,amount,unit,reference\n{t},10.00,1-101,A1\n{t},20.00,1-102,A2\n{t},30.00,1-103,A3\n");
+    let csv = format!(
+        "date,amount,unit,reference\n{t},10.00,1-101,A1\n{t},20.00,1-102,A2\n{t},30.00,1-103,A3\n"
+    );
     let r = api
         .client
-        .post(format!("{}/api/v1/estates/alpha/imports?period={period}", api.base))
+        .post(format!(
+            "{}/api/v1/estates/alpha/imports?period={period}",
+            api.base
+        ))
         .bearer_auth(api.token.as_ref().unwrap())
         .body(csv)
         .send()
@@ -353,25 +448,45 @@ async fn a_commit_is_refused_whole_when_a_good_row_went_bad(engine: Engine) {
     assert_eq!(status, 201);
     let n = size(&app).await;
     let (status, body) = api
-        .post_json(&format!("/api/v1/estates/alpha/imports/{id}/commit"), &json!({}), Some("c1"))
+        .post_json(
+            &format!("/api/v1/estates/alpha/imports/{id}/commit"),
+            &json!({}),
+            Some("c1"),
+        )
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "import_stale");
     assert_eq!(body["report"]["rows"][1]["code"], "duplicate_reference");
-    assert_eq!(size(&app).await, n, "all or nothing: A1 and A3 were not appended");
+    assert_eq!(
+        size(&app).await,
+        n,
+        "all or nothing: A1 and A3 were not appended"
+    );
     // The page shows the new report; committing it now takes the two left.
     let alice = app.login("alice").await;
-    let (_, html) = alice.page(&format!("/estates/alpha/staff/import/{id}")).await;
-    assert!(html.contains("data-line=\"3\" data-verdict=\"refused\" data-code=\"duplicate_reference\""));
+    let (_, html) = alice
+        .page(&format!("/estates/alpha/staff/import/{id}"))
+        .await;
+    assert!(
+        html.contains("data-line=\"3\" data-verdict=\"refused\" data-code=\"duplicate_reference\"")
+    );
     let (status, body) = api
-        .post_json(&format!("/api/v1/estates/alpha/imports/{id}/commit"), &json!({}), Some("c2"))
+        .post_json(
+            &format!("/api/v1/estates/alpha/imports/{id}/commit"),
+            &json!({}),
+            Some("c2"),
+        )
         .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["seqs"], json!([n, n + 1]));
     assert_eq!(body["replayed"], false);
     // The same client key gets the same answer again; another is refused.
     let (status, again) = api
-        .post_json(&format!("/api/v1/estates/alpha/imports/{id}/commit"), &json!({}), Some("c2"))
+        .post_json(
+            &format!("/api/v1/estates/alpha/imports/{id}/commit"),
+            &json!({}),
+            Some("c2"),
+        )
         .await;
     assert_eq!(status, 201, "{again}");
     assert_eq!(again["seqs"], body["seqs"]);
@@ -415,7 +530,11 @@ async fn fifty_concurrent_requests_with_one_key_append_once(engine: Engine) {
     let mut other = body.clone();
     other["amount"] = json!("161.00");
     let (status, answer) = api
-        .post_json("/api/v1/estates/alpha/payments", &other, Some("same-key-50"))
+        .post_json(
+            "/api/v1/estates/alpha/payments",
+            &other,
+            Some("same-key-50"),
+        )
         .await;
     assert_eq!(status, 422, "{answer}");
     assert_eq!(answer["error"]["code"], "idempotency_key_reused");
@@ -433,7 +552,10 @@ async fn a_second_charge_run_for_a_month_is_refused(engine: Engine) {
     let n = size(&app).await;
     let receivable = receivable_fen(&app, 0).await;
     let r = alice
-        .post_form("/estates/alpha/staff/billing", &[("period", &p), ("idempotency_key", "b1")])
+        .post_form(
+            "/estates/alpha/staff/billing",
+            &[("period", &p), ("idempotency_key", "b1")],
+        )
         .await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(size(&app).await, n + 1);
@@ -444,7 +566,10 @@ async fn a_second_charge_run_for_a_month_is_refused(engine: Engine) {
     assert!(html.contains(&format!("<li>{p}</li>")), "{html}");
 
     let r = alice
-        .post_form("/estates/alpha/staff/billing", &[("period", &p), ("idempotency_key", "b2")])
+        .post_form(
+            "/estates/alpha/staff/billing",
+            &[("period", &p), ("idempotency_key", "b2")],
+        )
         .await;
     assert_eq!(r.status().as_u16(), 422);
     let html = r.text().await.unwrap();
@@ -479,25 +604,34 @@ async fn hostile_csvs_get_a_clear_report_and_change_nothing(engine: Engine) {
 
     // GBK bytes declared as UTF-8.
     let gbk = encoding_rs::GBK.encode(&good).0.into_owned();
-    let r = alice.post_multipart(url, csv_form(gbk.clone(), &p, "utf-8")).await;
+    let r = alice
+        .post_multipart(url, csv_form(gbk.clone(), &p, "utf-8"))
+        .await;
     assert_eq!(r.status().as_u16(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("GB18030") && html.contains("UTF-8"), "{html}");
     assert!(html.contains("id=\"import-error\""));
     assert_eq!(imports_count(&app).await, 0, "nothing stored");
-    let r = alice.post_multipart(url, csv_form(gbk, &p, "gb18030")).await;
+    let r = alice
+        .post_multipart(url, csv_form(gbk, &p, "gb18030"))
+        .await;
     assert_eq!(r.status().as_u16(), 303, "the right encoding reads it");
     assert_eq!(imports_count(&app).await, 1);
 
     // A 50 MB file: a clear 413, over the form and the API.
     let big = vec![b'a'; 50 * 1024 * 1024];
-    let r = alice.post_multipart(url, csv_form(big.clone(), &p, "utf-8")).await;
+    let r = alice
+        .post_multipart(url, csv_form(big.clone(), &p, "utf-8"))
+        .await;
     assert_eq!(r.status().as_u16(), 413);
     let html = r.text().await.unwrap();
     assert!(html.contains("文件超过 5 MiB"), "{html}");
     let r = api
         .client
-        .post(format!("{}/api/v1/estates/alpha/imports?period={p}", api.base))
+        .post(format!(
+            "{}/api/v1/estates/alpha/imports?period={p}",
+            api.base
+        ))
         .bearer_auth(api.token.as_ref().unwrap())
         .body(big)
         .send()
@@ -509,9 +643,17 @@ async fn hostile_csvs_get_a_clear_report_and_change_nothing(engine: Engine) {
 
     // Whole-file refusals, each named.
     let cases: [(Vec<u8>, &str, &str); 4] = [
-        (format!("日期,金额\n{t},1\n").into_bytes(), "missing_columns", "房号、流水号"),
+        (
+            format!("日期,金额\n{t},1\n").into_bytes(),
+            "missing_columns",
+            "房号、流水号",
+        ),
         (Vec::new(), "empty_file", "文件是空的"),
-        (b"date,amount,unit,reference\n\0\0\x01".to_vec(), "binary_file", "NUL"),
+        (
+            b"date,amount,unit,reference\n\0\0\x01".to_vec(),
+            "binary_file",
+            "NUL",
+        ),
         (
             {
                 let mut s = String::from("date,amount,unit,reference\n");
@@ -525,13 +667,18 @@ async fn hostile_csvs_get_a_clear_report_and_change_nothing(engine: Engine) {
         ),
     ];
     for (bytes, code, words) in cases {
-        let r = alice.post_multipart(url, csv_form(bytes.clone(), &p, "utf-8")).await;
+        let r = alice
+            .post_multipart(url, csv_form(bytes.clone(), &p, "utf-8"))
+            .await;
         assert_eq!(r.status().as_u16(), 422, "{code}");
         let html = r.text().await.unwrap();
         assert!(html.contains(words), "{code}: {html}");
         let r = api
             .client
-            .post(format!("{}/api/v1/estates/alpha/imports?period={p}&encoding=utf-8", api.base))
+            .post(format!(
+                "{}/api/v1/estates/alpha/imports?period={p}&encoding=utf-8",
+                api.base
+            ))
             .bearer_auth(api.token.as_ref().unwrap())
             .body(bytes)
             .send()
@@ -556,13 +703,23 @@ async fn hostile_csvs_get_a_clear_report_and_change_nothing(engine: Engine) {
          {t},-10.00,1-101,F4,\n\
          {t},10.005,1-101,F5,\n"
     );
-    let r = alice.post_multipart(url, csv_form(csv.into_bytes(), &p, "utf-8")).await;
+    let r = alice
+        .post_multipart(url, csv_form(csv.into_bytes(), &p, "utf-8"))
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     let preview = location(&r);
     let (_, html) = alice.page(&preview).await;
-    for (line, code) in [(2, "formula"), (3, "formula"), (4, "formula"), (5, "negative"), (6, "too_many_decimals")] {
+    for (line, code) in [
+        (2, "formula"),
+        (3, "formula"),
+        (4, "formula"),
+        (5, "negative"),
+        (6, "too_many_decimals"),
+    ] {
         assert!(
-            html.contains(&format!("data-line=\"{line}\" data-verdict=\"refused\" data-code=\"{code}\"")),
+            html.contains(&format!(
+                "data-line=\"{line}\" data-verdict=\"refused\" data-code=\"{code}\""
+            )),
             "line {line}: {html}"
         );
     }
@@ -587,7 +744,13 @@ async fn the_export_neutralises_formula_prefixes(engine: Engine) {
     let first = first["seq"].as_u64().unwrap();
     // References the forms refuse, planted directly (an older import, a
     // hand-edited row): the export must still never hand Excel a formula.
-    let hostile = ["=HYPERLINK(\"http://evil.example\",\"x\")", "-2+3", "@SUM(A1)", "+1", "\tTAB"];
+    let hostile = [
+        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        "-2+3",
+        "@SUM(A1)",
+        "+1",
+        "\tTAB",
+    ];
     let mut planted = Vec::new();
     for (i, h) in hostile.iter().enumerate() {
         let (status, b) = api
@@ -611,7 +774,10 @@ async fn the_export_neutralises_formula_prefixes(engine: Engine) {
     let alice = app.login("alice").await;
     let r = alice.get("/estates/alpha/staff/payments.csv").await;
     assert_eq!(r.status().as_u16(), 200);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
     let bytes = r.bytes().await.unwrap();
     assert!(bytes.starts_with(b"\xef\xbb\xbfseq,time,unit,amount,paid_on,method,reference\r\n"));
     let text = String::from_utf8(bytes.to_vec()).unwrap();
@@ -623,7 +789,11 @@ async fn the_export_neutralises_formula_prefixes(engine: Engine) {
             .unwrap_or_else(|| panic!("no row {seq} in {text}"))
             .to_string()
     };
-    assert!(row(first).ends_with(&format!(",1-101,160.00,{t},bank,ICBC2026110300001")), "{}", row(first));
+    assert!(
+        row(first).ends_with(&format!(",1-101,160.00,{t},bank,ICBC2026110300001")),
+        "{}",
+        row(first)
+    );
     let want = [
         "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\"",
         "'-2+3",
@@ -633,11 +803,21 @@ async fn the_export_neutralises_formula_prefixes(engine: Engine) {
     ];
     for (seq, cell) in planted.iter().zip(want) {
         let line = row(*seq);
-        assert!(line.ends_with(&format!(",cash,{cell}")), "{line:?} should end with {cell:?}");
+        assert!(
+            line.ends_with(&format!(",cash,{cell}")),
+            "{line:?} should end with {cell:?}"
+        );
     }
     // The committee cannot export the company's private records.
     let carol = app.login("carol").await;
-    assert_eq!(carol.get("/estates/alpha/staff/payments.csv").await.status().as_u16(), 403);
+    assert_eq!(
+        carol
+            .get("/estates/alpha/staff/payments.csv")
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
 }
 
 async fn other_estates_and_other_roles_are_refused(engine: Engine) {
@@ -649,14 +829,23 @@ async fn other_estates_and_other_roles_are_refused(engine: Engine) {
     let r = alice
         .post_multipart(
             "/estates/alpha/staff/import",
-            csv_form(format!("date,amount,unit,reference\n{t},1,1-101,Z1\n").into_bytes(), &p, "utf-8"),
+            csv_form(
+                format!("date,amount,unit,reference\n{t},1,1-101,Z1\n").into_bytes(),
+                &p,
+                "utf-8",
+            ),
         )
         .await;
     let preview = location(&r);
     let id = preview.rsplit('/').next().unwrap().to_string();
     let n = size(&app).await;
 
-    let pay = [("unit", "1-101"), ("amount", "1.00"), ("paid_on", t.as_str()), ("method", "cash")];
+    let pay = [
+        ("unit", "1-101"),
+        ("amount", "1.00"),
+        ("paid_on", t.as_str()),
+        ("method", "cash"),
+    ];
     for who in ["bob", "carol"] {
         let s = app.login(who).await;
         for path in [
@@ -670,12 +859,17 @@ async fn other_estates_and_other_roles_are_refused(engine: Engine) {
         }
         let r = s.post_form("/estates/alpha/staff/payments", &pay).await;
         assert_eq!(r.status().as_u16(), 403, "{who} records a payment");
-        let r = s.post_form("/estates/alpha/staff/billing", &[("period", &p)]).await;
+        let r = s
+            .post_form("/estates/alpha/staff/billing", &[("period", &p)])
+            .await;
         assert_eq!(r.status().as_u16(), 403, "{who} charges");
         let r = s.post_form(&format!("{preview}/commit"), &[]).await;
         assert_eq!(r.status().as_u16(), 403, "{who} commits");
         let r = s
-            .post_multipart("/estates/alpha/staff/import", csv_form(b"x".to_vec(), &p, "utf-8"))
+            .post_multipart(
+                "/estates/alpha/staff/import",
+                csv_form(b"x".to_vec(), &p, "utf-8"),
+            )
             .await;
         assert_eq!(r.status().as_u16(), 403, "{who} uploads");
     }
@@ -695,13 +889,21 @@ async fn other_estates_and_other_roles_are_refused(engine: Engine) {
             .await;
         assert_eq!(status, 403);
         let (status, _) = s
-            .post_json(&format!("/api/v1/estates/alpha/imports/{id}/commit"), &json!({}), None)
+            .post_json(
+                &format!("/api/v1/estates/alpha/imports/{id}/commit"),
+                &json!({}),
+                None,
+            )
             .await;
         assert_eq!(status, 403);
     }
     // Beta's staff cannot reach alpha's preview through their own estate.
     let (status, _) = bob
-        .post_json(&format!("/api/v1/estates/beta/imports/{id}/commit"), &json!({}), None)
+        .post_json(
+            &format!("/api/v1/estates/beta/imports/{id}/commit"),
+            &json!({}),
+            None,
+        )
         .await;
     assert_eq!(status, 404);
     assert_eq!(size(&app).await, n, "no refused request changed the log");

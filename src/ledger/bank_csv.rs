@@ -64,9 +64,15 @@ pub enum FileError {
     TooLarge,
     Binary,
     /// Not UTF-8; `line` is where the first bad byte sits.
-    NotUtf8 { line: usize },
-    NotGb18030 { line: usize },
-    BadQuoting { line: usize },
+    NotUtf8 {
+        line: usize,
+    },
+    NotGb18030 {
+        line: usize,
+    },
+    BadQuoting {
+        line: usize,
+    },
     TooManyRows,
     DuplicateColumn(String),
     /// The required columns not found, as their English names.
@@ -106,9 +112,15 @@ impl FileError {
         match self {
             FileError::Empty => "文件是空的：需要一行表头和至少一笔缴费".into(),
             FileError::TooLarge => format!("文件超过 {} MiB", MAX_FILE_BYTES >> 20),
-            FileError::Binary => "文件含有 NUL 字节，不是 CSV 文本文件（若是 .xlsx，请另存为 CSV）".into(),
-            FileError::NotUtf8 { line } => format!("文件不是有效的 UTF-8（第 {line} 行）；如果银行导出的是 GBK，请选择 GB18030"),
-            FileError::NotGb18030 { line } => format!("文件无法按 GB18030 读取（第 {line} 行）；如果是 UTF-8，请选择 UTF-8"),
+            FileError::Binary => {
+                "文件含有 NUL 字节，不是 CSV 文本文件（若是 .xlsx，请另存为 CSV）".into()
+            }
+            FileError::NotUtf8 { line } => format!(
+                "文件不是有效的 UTF-8（第 {line} 行）；如果银行导出的是 GBK，请选择 GB18030"
+            ),
+            FileError::NotGb18030 { line } => {
+                format!("文件无法按 GB18030 读取（第 {line} 行）；如果是 UTF-8，请选择 UTF-8")
+            }
             FileError::BadQuoting { line } => format!("引号没有正确闭合（第 {line} 行）"),
             FileError::TooManyRows => format!("文件超过 {MAX_ROWS} 行，请拆分后再导入"),
             FileError::DuplicateColumn(c) => format!("列 {c} 出现了两次"),
@@ -165,11 +177,7 @@ pub fn read(bytes: &[u8], encoding: Encoding) -> Result<Vec<Row>, FileError> {
         if rows.len() == MAX_ROWS {
             return Err(FileError::TooManyRows);
         }
-        let cell = |i: Option<usize>| {
-            i.and_then(|i| cells.get(i))
-                .cloned()
-                .unwrap_or_default()
-        };
+        let cell = |i: Option<usize>| i.and_then(|i| cells.get(i)).cloned().unwrap_or_default();
         rows.push(Row {
             line,
             date: cell(Some(cols.date)),
@@ -434,7 +442,11 @@ fn check_row(row: &Row, cx: &Context<'_>, seen: &mut BTreeSet<String>) -> Result
             ));
         }
         if cell.chars().count() > MAX_CELL_CHARS {
-            return Err(refuse(field, code::TOO_LONG, format!("{field} is too long")));
+            return Err(refuse(
+                field,
+                code::TOO_LONG,
+                format!("{field} is too long"),
+            ));
         }
     }
     for (field, cell) in [
@@ -470,7 +482,11 @@ fn check_row(row: &Row, cx: &Context<'_>, seen: &mut BTreeSet<String>) -> Result
     let paid_on = parse_date(&row.date)
         .ok_or_else(|| refuse("date", "bad_date", "date must look like 2026-11-03"))?;
     if paid_on > cx.today {
-        return Err(refuse("date", "future_date", format!("{paid_on} is in the future")));
+        return Err(refuse(
+            "date",
+            "future_date",
+            format!("{paid_on} is in the future"),
+        ));
     }
     if paid_on.period() != cx.period {
         return Err(refuse(
@@ -484,13 +500,22 @@ fn check_row(row: &Row, cx: &Context<'_>, seen: &mut BTreeSet<String>) -> Result
     let unit = UnitId::parse("unit", row.unit.trim())
         .map_err(|e| refuse("unit", "unknown_unit", format!("unit {}", e.message)))?;
     if !(cx.is_unit)(&unit) {
-        return Err(refuse("unit", "unknown_unit", format!("there is no unit {unit}")));
+        return Err(refuse(
+            "unit",
+            "unknown_unit",
+            format!("there is no unit {unit}"),
+        ));
     }
     let reference = if row.reference.trim().is_empty() {
         None
     } else {
-        let r = BankRef::parse("reference", &row.reference)
-            .map_err(|e| refuse("reference", "bad_reference", format!("reference {}", e.message)))?;
+        let r = BankRef::parse("reference", &row.reference).map_err(|e| {
+            refuse(
+                "reference",
+                "bad_reference",
+                format!("reference {}", e.message),
+            )
+        })?;
         if cx.taken.contains(r.as_str()) {
             return Err(refuse(
                 "reference",
@@ -623,7 +648,10 @@ mod tests {
     #[test]
     fn english_headers_any_order_and_methods() {
         let csv = "Reference,Unit,Amount,Date,Method\n,1-101,5,2026-11-02,cash\nX1,1-101,5,2026-11-02,\n,1-101,5,2026-11-02,bank\n,1-101,5,2026-11-02,gold\n";
-        assert_eq!(codes(csv), ["taken", "taken", "missing_field", "bad_method"]);
+        assert_eq!(
+            codes(csv),
+            ["taken", "taken", "missing_field", "bad_method"]
+        );
     }
 
     #[test]
@@ -631,7 +659,10 @@ mod tests {
         let r = |b: &[u8]| read(b, Encoding::Utf8).err();
         assert_eq!(r(b""), Some(FileError::Empty));
         assert_eq!(r(b"\xef\xbb\xbf \r\n"), Some(FileError::Empty));
-        assert_eq!(r("日期,金额,房号,流水号\n".as_bytes()), Some(FileError::Empty));
+        assert_eq!(
+            r("日期,金额,房号,流水号\n".as_bytes()),
+            Some(FileError::Empty)
+        );
         assert_eq!(r(b"date,amount\x00"), Some(FileError::Binary));
         assert_eq!(
             r("日期,金额\n2026-11-01,1\n".as_bytes()),
@@ -641,7 +672,9 @@ mod tests {
             r(b"date,amount,unit,reference\n\"open,1,1-101,R\n"),
             Some(FileError::BadQuoting { line: 2 })
         );
-        let gbk = encoding_rs::GBK.encode("日期,金额,房号,流水号\n2026-11-01,1,1-101,R\n").0;
+        let gbk = encoding_rs::GBK
+            .encode("日期,金额,房号,流水号\n2026-11-01,1,1-101,R\n")
+            .0;
         assert_eq!(r(&gbk), Some(FileError::NotUtf8 { line: 1 }));
         assert!(read(&gbk, Encoding::Gb18030).is_ok());
         let mut big = String::from("date,amount,unit,reference\n");
@@ -649,8 +682,13 @@ mod tests {
             big.push_str(&format!("2026-11-01,1,1-101,R{i}\n"));
         }
         assert_eq!(r(big.as_bytes()), Some(FileError::TooManyRows));
-        assert_eq!(r(&vec![b'a'; MAX_FILE_BYTES + 1]), Some(FileError::TooLarge));
-        assert!(FileError::NotUtf8 { line: 1 }.message_en().contains("GB18030"));
+        assert_eq!(
+            r(&vec![b'a'; MAX_FILE_BYTES + 1]),
+            Some(FileError::TooLarge)
+        );
+        assert!(FileError::NotUtf8 { line: 1 }
+            .message_en()
+            .contains("GB18030"));
     }
 
     #[test]

@@ -58,15 +58,17 @@ struct Facts {
 }
 
 async fn facts(app: &AppState, slug: &Slug) -> Result<Facts, StaffError> {
-    let now = Timestamp::now().map_err(|e| {
-        StaffError::Store(crate::store::StoreError::BadRequest(e.message))
-    })?;
+    let now = Timestamp::now()
+        .map_err(|e| StaffError::Store(crate::store::StoreError::BadRequest(e.message)))?;
     Ok(app
         .store
         .with_state(slug, |s| {
             let (current, rate) = match s.estate() {
                 Some(info) => (now.period_in(&info.timezone), info.fee_rate.to_string()),
-                None => (now.period_in(&crate::domain::EstateTz::SHANGHAI), String::new()),
+                None => (
+                    now.period_in(&crate::domain::EstateTz::SHANGHAI),
+                    String::new(),
+                ),
             };
             let mut charged = Vec::new();
             let mut p = Some(current);
@@ -107,7 +109,17 @@ async fn billing_page(
         .charged
         .and_then(|p| Period::parse("period", &p).ok())
         .map(|p| p.to_string());
-    show(&app, &ctx, &slug, &row, None, FormErrors::default(), done, StatusCode::OK).await
+    show(
+        &app,
+        &ctx,
+        &slug,
+        &row,
+        None,
+        FormErrors::default(),
+        done,
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -248,7 +260,17 @@ async fn billing_form(
         Err(e) => match e.into_fields(ctx.lang) {
             Ok(errors) => {
                 let status = refusal_status(&errors);
-                show(&app, &ctx, &slug, &row, Some(form.period), errors, None, status).await
+                show(
+                    &app,
+                    &ctx,
+                    &slug,
+                    &row,
+                    Some(form.period),
+                    errors,
+                    None,
+                    status,
+                )
+                .await
             }
             Err(other) => page_error(&app, &ctx, other),
         },

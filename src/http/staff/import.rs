@@ -45,9 +45,15 @@ pub fn router() -> Router<AppState> {
             get(upload_page).post(upload_form),
         )
         .route("/estates/{slug}/staff/import/{id}", get(preview_page))
-        .route("/estates/{slug}/staff/import/{id}/commit", post(commit_form))
+        .route(
+            "/estates/{slug}/staff/import/{id}/commit",
+            post(commit_form),
+        )
         .route("/api/v1/estates/{slug}/imports", post(upload_api))
-        .route("/api/v1/estates/{slug}/imports/{id}/commit", post(commit_api))
+        .route(
+            "/api/v1/estates/{slug}/imports/{id}/commit",
+            post(commit_api),
+        )
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
 }
 
@@ -217,7 +223,9 @@ async fn read_capped(body: HttpBody, limit: usize) -> Result<Bytes, FileError> {
         std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
     {
         let Ok(frame) = frame else { break };
-        let Ok(data) = frame.into_data() else { continue };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
         if over {
             drained += data.len() as u64;
             if drained > MAX_DRAIN_BYTES {
@@ -255,14 +263,17 @@ fn parse_period(text: &str) -> Result<Period, UploadError> {
 }
 
 fn parse_encoding(text: &str) -> Result<Encoding, UploadError> {
-    Encoding::parse(if text.trim().is_empty() { "utf-8" } else { text }).ok_or(
-        UploadError::Field(
-            "encoding",
-            "unsupported",
-            "编码只能是 UTF-8 或 GB18030",
-            "encoding must be utf-8 or gb18030",
-        ),
-    )
+    Encoding::parse(if text.trim().is_empty() {
+        "utf-8"
+    } else {
+        text
+    })
+    .ok_or(UploadError::Field(
+        "encoding",
+        "unsupported",
+        "编码只能是 UTF-8 或 GB18030",
+        "encoding must be utf-8 or gb18030",
+    ))
 }
 
 async fn read_multipart(app: &AppState, req: Request) -> Result<Upload, UploadError> {
@@ -582,7 +593,10 @@ async fn preview_page(
 
 /// How a commit ended.
 enum CommitOutcome {
-    Done { seqs: Vec<u64>, replayed: bool },
+    Done {
+        seqs: Vec<u64>,
+        replayed: bool,
+    },
     AlreadyCommitted,
     NothingTaken,
     /// A row taken at preview is refused now; nothing was appended.
@@ -624,7 +638,9 @@ async fn commit(
     }
     let mut drafts = Vec::with_capacity(was_taken.len());
     for i in &was_taken {
-        let Ok(p) = &checked[*i].verdict else { continue };
+        let Ok(p) = &checked[*i].verdict else {
+            continue;
+        };
         let commitment = units
             .get(p.unit.as_str())
             .and_then(|c| UnitCommitment::parse("unit", c).ok())
@@ -722,18 +738,48 @@ async fn commit_form(
                 "这份导入已经确认过，不能再次确认",
                 "this import was already committed; it cannot be committed again",
             );
-            show_preview(&app, &ctx, &slug, &estate, &id, report, committed, Some(msg.into()), StatusCode::CONFLICT)
+            show_preview(
+                &app,
+                &ctx,
+                &slug,
+                &estate,
+                &id,
+                report,
+                committed,
+                Some(msg.into()),
+                StatusCode::CONFLICT,
+            )
         }
         Ok((CommitOutcome::NothingTaken, report)) => {
             let msg = lang.pick("没有可以导入的行", "no row can be imported");
-            show_preview(&app, &ctx, &slug, &estate, &id, report, None, Some(msg.into()), StatusCode::UNPROCESSABLE_ENTITY)
+            show_preview(
+                &app,
+                &ctx,
+                &slug,
+                &estate,
+                &id,
+                report,
+                None,
+                Some(msg.into()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
         }
         Ok((CommitOutcome::Stale(report), _)) => {
             let msg = lang.pick(
                 "预览之后账本有了变化，有的行现在不能导入；什么都没有记录。请查看下面的新结果后重新确认。",
                 "the ledger changed since the preview and some rows can no longer be taken; nothing was recorded. Check the new verdicts below and commit again.",
             );
-            show_preview(&app, &ctx, &slug, &estate, &id, report, None, Some(msg.into()), StatusCode::UNPROCESSABLE_ENTITY)
+            show_preview(
+                &app,
+                &ctx,
+                &slug,
+                &estate,
+                &id,
+                report,
+                None,
+                Some(msg.into()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
         }
         Err(e) => page_error(&app, &ctx, e),
     }
@@ -763,13 +809,14 @@ async fn commit_api(
             .into_response();
         }
     }
-    let refuse = |status: StatusCode, code: &'static str, message: &str, report: Option<&Report>| {
-        let mut body = serde_json::json!({ "error": { "code": code, "message": message } });
-        if let Some(r) = report {
-            body["report"] = r.json(&id, None);
-        }
-        (status, Json(body)).into_response()
-    };
+    let refuse =
+        |status: StatusCode, code: &'static str, message: &str, report: Option<&Report>| {
+            let mut body = serde_json::json!({ "error": { "code": code, "message": message } });
+            if let Some(r) = report {
+                body["report"] = r.json(&id, None);
+            }
+            (status, Json(body)).into_response()
+        };
     match commit(&app, &slug, &estate, &id, key).await {
         Ok((CommitOutcome::Done { seqs, replayed }, _)) => (
             StatusCode::CREATED,

@@ -214,6 +214,7 @@ struct Done {
     recorded: Option<u64>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn show(
     app: &AppState,
     ctx: &Ctx,
@@ -263,7 +264,17 @@ async fn payment_page(
         method: "bank".into(),
         ..PaymentInput::default()
     };
-    show(&app, &ctx, &slug, &row, input, FormErrors::default(), done.recorded, StatusCode::OK).await
+    show(
+        &app,
+        &ctx,
+        &slug,
+        &row,
+        input,
+        FormErrors::default(),
+        done.recorded,
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn payment_form(
@@ -279,10 +290,11 @@ async fn payment_form(
         Err(e) => return page_error(&app, &ctx, e),
     };
     match record(&app, ctx.lang, &slug, &row, &headers, &input).await {
-        Ok((a, _)) => {
-            Redirect::to(&format!("/estates/{slug}/staff/payments?recorded={}", a.seq))
-                .into_response()
-        }
+        Ok((a, _)) => Redirect::to(&format!(
+            "/estates/{slug}/staff/payments?recorded={}",
+            a.seq
+        ))
+        .into_response(),
         Err(e) => match e.into_fields(ctx.lang) {
             Ok(errors) => {
                 let status = refusal_status(&errors);
@@ -376,9 +388,7 @@ async fn export_csv(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{slug}-payments.csv\""
-    )) {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{slug}-payments.csv\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
