@@ -278,6 +278,10 @@ async fn pages_render_in_headless_chromium() {
         }
         assert!(dom.contains("<svg class=\"qr\""));
     }
+    // The staff sign-in form, on a phone.
+    let login = dump_dom(format!("{base}/login?lang=zh")).await;
+    assert!(login.contains("工作人员登录") && login.contains("name=\"password\""));
+
     let list = dump_dom(format!("{base}/estates/dongfang/statements?lang=zh")).await;
     assert_eq!(list.matches("<tr data-period=").count(), 12);
 
@@ -302,6 +306,7 @@ async fn pages_render_in_headless_chromium() {
             "statements",
             format!("{base}/estates/dongfang/statements?lang=zh"),
         ),
+        ("login", format!("{base}/login?lang=zh")),
     ] {
         for (device, w, h) in [("phone", 390, 844), ("desktop", 1280, 900)] {
             let path = dir.join(format!("{name}-{device}-{w}.png"));

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod approval;
+pub mod bank_csv;
 pub mod entry;
 pub mod jcs;
 pub mod policy;

@@ -13,6 +13,7 @@ mod accounts;
 mod append;
 mod audit;
 mod bundle;
+mod imports;
 mod read;
 mod views;
 mod witness;
@@ -32,6 +33,7 @@ use crate::tlog::TlogError;
 pub use accounts::{check_login, Membership, TokenRow, UserRow};
 pub use append::{Appended, Draft, Idempotency, MAX_IDEMPOTENCY_KEY};
 pub use audit::{AuditFailure, AuditReport};
+pub use imports::{ImportRow, PaymentRow, MAX_EXPORT_ROWS};
 pub use read::{CheckpointRow, EstateRow, UnitRow, MAX_ENTRIES_PER_READ};
 pub use views::{
     AccountPosting, EntryFilter, EntryRow, MonthlyTotal, MAX_ACCOUNT_ROWS, MAX_PAGE_ROWS,

@@ -8,7 +8,10 @@
 //! in the reader's language.
 
 pub mod admin;
+pub mod billing;
 pub mod home;
+pub mod import;
+pub mod payments;
 pub mod tokens;
 
 use axum::http::{HeaderMap, StatusCode};
@@ -29,6 +32,9 @@ pub fn router() -> Router<AppState> {
         .merge(home::router())
         .merge(admin::router())
         .merge(tokens::router())
+        .merge(billing::router())
+        .merge(payments::router())
+        .merge(import::router())
 }
 
 /// Largest form or JSON body a staff write accepts (evidence uploads and
