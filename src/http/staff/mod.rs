@@ -7,7 +7,13 @@
 //! honours an idempotency key; refusals are [`FormErrors`] naming the field,
 //! in the reader's language.
 
+pub mod claims;
+pub mod corrections;
+pub mod evidence;
 pub mod home;
+pub mod income;
+pub mod remuneration;
+pub mod services;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,7 +29,14 @@ use crate::store::{Appended, Draft, EstateRow, Idempotency, StoreError};
 use crate::tlog::{record_hash, Hash};
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(home::router())
+    Router::new()
+        .merge(home::router())
+        .merge(evidence::router())
+        .merge(income::router())
+        .merge(claims::router())
+        .merge(services::router())
+        .merge(remuneration::router())
+        .merge(corrections::router())
 }
 
 /// Largest form or JSON body a staff write accepts (evidence uploads and
