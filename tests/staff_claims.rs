@@ -93,7 +93,10 @@ async fn income_evidence_is_recorded_and_served_by_its_hash(engine: Engine) {
     let resp = alice
         .post_multipart(
             "/estates/alpha/staff/income",
-            form(&fields, &[("contract.pdf", "application/pdf", contract.clone())]),
+            form(
+                &fields,
+                &[("contract.pdf", "application/pdf", contract.clone())],
+            ),
         )
         .await;
     let seq = redirected_seq(&resp, "/estates/alpha/ledger/");
@@ -115,7 +118,10 @@ async fn income_evidence_is_recorded_and_served_by_its_hash(engine: Engine) {
     let again = alice
         .post_multipart(
             "/estates/alpha/staff/income",
-            form(&fields, &[("contract.pdf", "application/pdf", contract.clone())]),
+            form(
+                &fields,
+                &[("contract.pdf", "application/pdf", contract.clone())],
+            ),
         )
         .await;
     assert_eq!(redirected_seq(&again, "/estates/alpha/ledger/"), seq);
@@ -149,9 +155,16 @@ async fn income_evidence_is_recorded_and_served_by_its_hash(engine: Engine) {
     assert_eq!(up["type"], "image/png");
     let png_hash = sha256(&receipt);
     // Stored but not yet referenced: not served.
-    let r = anon.get(&format!("/estates/alpha/evidence/{png_hash}")).await;
+    let r = anon
+        .get(&format!("/estates/alpha/evidence/{png_hash}"))
+        .await;
     assert_eq!(r.status().as_u16(), 404);
-    let (status, _) = upload(&api, "/api/v1/estates/alpha/evidence", b"MZ\x90\x00".to_vec()).await;
+    let (status, _) = upload(
+        &api,
+        "/api/v1/estates/alpha/evidence",
+        b"MZ\x90\x00".to_vec(),
+    )
+    .await;
     assert_eq!(status, 422);
 
     let req = json!({
@@ -159,17 +172,27 @@ async fn income_evidence_is_recorded_and_served_by_its_hash(engine: Engine) {
         "payer": "停车场", "memo": "临停收入", "evidence": [png_hash],
     });
     let (status, out) = api
-        .post_json("/api/v1/estates/alpha/public-income", &req, Some("inc-api-1"))
+        .post_json(
+            "/api/v1/estates/alpha/public-income",
+            &req,
+            Some("inc-api-1"),
+        )
         .await;
     assert_eq!(status, 201, "{out}");
     assert_eq!(out["replayed"], false);
     let (status, again) = api
-        .post_json("/api/v1/estates/alpha/public-income", &req, Some("inc-api-1"))
+        .post_json(
+            "/api/v1/estates/alpha/public-income",
+            &req,
+            Some("inc-api-1"),
+        )
         .await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["replayed"], true);
     assert_eq!(again["seq"], out["seq"]);
-    let r = anon.get(&format!("/estates/alpha/evidence/{png_hash}")).await;
+    let r = anon
+        .get(&format!("/estates/alpha/evidence/{png_hash}"))
+        .await;
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.headers()["content-type"], "image/png");
 
@@ -202,7 +225,10 @@ async fn a_claim_names_its_evidence_and_service_record(engine: Engine) {
             form(
                 &[
                     ("title", "更换水泵"),
-                    ("description", "2 号楼地下室水泵损坏。\n已更换新泵并试运行。"),
+                    (
+                        "description",
+                        "2 号楼地下室水泵损坏。\n已更换新泵并试运行。",
+                    ),
                     ("location", "2 号楼地下室"),
                     ("done_on", "2026-11-20"),
                     ("done_by", "王师傅"),
@@ -220,7 +246,10 @@ async fn a_claim_names_its_evidence_and_service_record(engine: Engine) {
             evidence,
             ..
         } => {
-            assert_eq!(description.as_str(), "2 号楼地下室水泵损坏。\n已更换新泵并试运行。");
+            assert_eq!(
+                description.as_str(),
+                "2 号楼地下室水泵损坏。\n已更换新泵并试运行。"
+            );
             assert_eq!(cost.map(|c| c.to_string()).as_deref(), Some("860.00"));
             assert_eq!(evidence[0].to_hex(), sha256(&photo));
         }
@@ -352,7 +381,11 @@ async fn a_fee_payment_is_corrected_once(engine: Engine) {
     let resp = alice
         .post_form(
             "/estates/alpha/staff/corrections",
-            &[("corrects", &seq_s), ("reason", "重复登记"), ("idempotency_key", "corr-1")],
+            &[
+                ("corrects", &seq_s),
+                ("reason", "重复登记"),
+                ("idempotency_key", "corr-1"),
+            ],
         )
         .await;
     let correction = redirected_seq(&resp, "/estates/alpha/ledger/");
@@ -368,8 +401,9 @@ async fn a_fee_payment_is_corrected_once(engine: Engine) {
             assert_eq!(corrects_hash, paid[0].hash);
             let want: Vec<_> = original.postings().iter().map(|p| p.reversed()).collect();
             assert_eq!(postings, want);
-            assert!(postings.iter().any(|p| p.side == Side::Credit
-                && p.account.to_string() == "fund:operating"));
+            assert!(postings
+                .iter()
+                .any(|p| p.side == Side::Credit && p.account.to_string() == "fund:operating"));
         }
         other => panic!("unexpected entry {other:?}"),
     }
@@ -377,7 +411,9 @@ async fn a_fee_payment_is_corrected_once(engine: Engine) {
     // Twice is refused, at the field, and records nothing.
     let size = tree_size(&app).await;
     let (_, html) = alice
-        .page(&format!("/estates/alpha/staff/corrections?seq={seq}&lang=en"))
+        .page(&format!(
+            "/estates/alpha/staff/corrections?seq={seq}&lang=en"
+        ))
         .await;
     assert!(html.contains("id=\"already-corrected\""), "{html}");
     let resp = alice
@@ -447,7 +483,10 @@ async fn remuneration_is_bounded_to_the_fen(engine: Engine) {
     let (status, table) = api.get_json("/api/v1/estates/alpha/remuneration").await;
     assert_eq!(status, 200, "{table}");
     let months = table["months"].as_array().unwrap();
-    assert_eq!(months[0]["period"], "2026-01", "from the month the ratio took effect");
+    assert_eq!(
+        months[0]["period"], "2026-01",
+        "from the month the ratio took effect"
+    );
     let month = months.last().unwrap();
     assert_eq!(month["period"], period.as_str());
     assert_eq!(month["collected"], fmt(collected_fen));
@@ -464,12 +503,18 @@ async fn remuneration_is_bounded_to_the_fen(engine: Engine) {
     let resp = alice
         .post_form(
             "/estates/alpha/staff/remuneration?lang=en",
-            &[("period", &period), ("amount", &over), ("payee", "物业公司")],
+            &[
+                ("period", &period),
+                ("amount", &over),
+                ("payee", "物业公司"),
+            ],
         )
         .await;
     assert_eq!(resp.status().as_u16(), 422);
     let html = resp.text().await.unwrap();
-    let at = html.find("id=\"amount-error\"").expect("error at the amount field");
+    let at = html
+        .find("id=\"amount-error\"")
+        .expect("error at the amount field");
     assert!(html[at..].contains(&fmt(entitled_fen)), "{html}");
     assert_eq!(tree_size(&app).await, size, "nothing recorded");
 
@@ -477,7 +522,11 @@ async fn remuneration_is_bounded_to_the_fen(engine: Engine) {
     let resp = alice
         .post_form(
             "/estates/alpha/staff/remuneration",
-            &[("period", &period), ("amount", &exact), ("payee", "物业公司")],
+            &[
+                ("period", &period),
+                ("amount", &exact),
+                ("payee", "物业公司"),
+            ],
         )
         .await;
     let claim = redirected_seq(&resp, "/estates/alpha/claims/");
@@ -527,8 +576,16 @@ async fn refused_uploads_change_nothing(engine: Engine) {
     let mut big = b"%PDF-1.4\n".to_vec();
     big.resize(10 * 1024 * 1024 + 1, b' ');
     let cases: Vec<(&str, &str, Vec<u8>)> = vec![
-        ("setup.exe", "application/octet-stream", b"MZ\x90\x00\x03\x00".to_vec()),
-        ("logo.svg", "image/svg+xml", b"<svg onload=alert(1)></svg>".to_vec()),
+        (
+            "setup.exe",
+            "application/octet-stream",
+            b"MZ\x90\x00\x03\x00".to_vec(),
+        ),
+        (
+            "logo.svg",
+            "image/svg+xml",
+            b"<svg onload=alert(1)></svg>".to_vec(),
+        ),
         ("scan.pdf", "application/pdf", big),
     ];
     for (name, mime, bytes) in cases {
@@ -537,14 +594,13 @@ async fn refused_uploads_change_nothing(engine: Engine) {
             (name, mime, bytes),
         ];
         let resp = alice
-            .post_multipart(
-                "/estates/alpha/staff/income?lang=en",
-                form(&fields, &files),
-            )
+            .post_multipart("/estates/alpha/staff/income?lang=en", form(&fields, &files))
             .await;
         assert_eq!(resp.status().as_u16(), 400, "{name}");
         let html = resp.text().await.unwrap();
-        let at = html.find("id=\"evidence-error\"").expect("error at the evidence field");
+        let at = html
+            .find("id=\"evidence-error\"")
+            .expect("error at the evidence field");
         let near = &html[at..at + 300.min(html.len() - at)];
         assert!(near.contains(name), "{name}: {near}");
         assert!(html.contains("value=\"舞蹈班\""), "typed values are kept");
@@ -594,8 +650,13 @@ async fn only_the_company_of_the_estate_may_write(engine: Engine) {
             .post_multipart(
                 "/estates/alpha/staff/income",
                 form(
-                    &[("source", "venue"), ("amount", "1.00"), ("received_on", "2026-11-05"),
-                      ("payer", "x"), ("memo", "x")],
+                    &[
+                        ("source", "venue"),
+                        ("amount", "1.00"),
+                        ("received_on", "2026-11-05"),
+                        ("payer", "x"),
+                        ("memo", "x"),
+                    ],
                     &[("a.pdf", "application/pdf", paid.clone())],
                 ),
             )
@@ -619,15 +680,30 @@ async fn only_the_company_of_the_estate_may_write(engine: Engine) {
     let carol_api = app.api_token("carol", &app.alpha).await;
     let bob_api = app.api_token("bob", &app.beta).await;
     let writes = [
-        ("/api/v1/estates/alpha/public-income", json!({"source": "venue", "amount": "1.00",
-            "received_on": "2026-11-05", "payer": "x", "memo": "x"})),
-        ("/api/v1/estates/alpha/claims", json!({"payee": "x", "amount": "1.00",
-            "account": "operating", "category": "repairs", "purpose": "x"})),
-        ("/api/v1/estates/alpha/service-records", json!({"title": "x", "description": "x",
-            "location": "x", "done_on": "2026-11-05", "done_by": "x"})),
-        ("/api/v1/estates/alpha/remuneration-claims", json!({"period": "2026-01",
-            "amount": "0.01", "payee": "x"})),
-        ("/api/v1/estates/alpha/corrections", json!({"corrects": 9, "reason": "x"})),
+        (
+            "/api/v1/estates/alpha/public-income",
+            json!({"source": "venue", "amount": "1.00",
+            "received_on": "2026-11-05", "payer": "x", "memo": "x"}),
+        ),
+        (
+            "/api/v1/estates/alpha/claims",
+            json!({"payee": "x", "amount": "1.00",
+            "account": "operating", "category": "repairs", "purpose": "x"}),
+        ),
+        (
+            "/api/v1/estates/alpha/service-records",
+            json!({"title": "x", "description": "x",
+            "location": "x", "done_on": "2026-11-05", "done_by": "x"}),
+        ),
+        (
+            "/api/v1/estates/alpha/remuneration-claims",
+            json!({"period": "2026-01",
+            "amount": "0.01", "payee": "x"}),
+        ),
+        (
+            "/api/v1/estates/alpha/corrections",
+            json!({"corrects": 9, "reason": "x"}),
+        ),
     ];
     for who in [&carol_api, &bob_api] {
         for (path, body) in &writes {

@@ -247,7 +247,7 @@ async fn api_post(
     };
     let req: ClaimRequest = match parse_json(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     let mut errors = FormErrors::default();
     let evidence = known_evidence(&app, Lang::En, &req.evidence, &mut errors);
@@ -260,7 +260,9 @@ async fn api_post(
         ("quote".into(), req.quote.unwrap_or_default()),
         (
             "service_record".into(),
-            req.service_record.map(|s| s.to_string()).unwrap_or_default(),
+            req.service_record
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
         ),
     ]);
     let entry = match claim_body(Lang::En, &fields, evidence, &mut errors) {

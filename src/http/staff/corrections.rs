@@ -67,7 +67,7 @@ async fn target(app: &AppState, slug: &Slug, seq: u64) -> Result<Option<Target>,
     let entry = row.entry()?;
     let tz = app
         .store
-        .with_state(slug, |st| st.estate().map(|e| e.timezone.clone()))
+        .with_state(slug, |st| st.estate().map(|e| e.timezone))
         .await?;
     let json = serde_json::from_str::<serde_json::Value>(&row.body)
         .and_then(|v| serde_json::to_string_pretty(&v))
@@ -132,7 +132,8 @@ async fn show(
     };
     if let (Some(s), None) = (seq, &target) {
         if f.errors.get("corrects").is_none() {
-            f.errors.add("corrects", "unknown_entry", no_entry(ctx.lang, s));
+            f.errors
+                .add("corrects", "unknown_entry", no_entry(ctx.lang, s));
         }
     }
     let page = CorrectionPage {
@@ -173,7 +174,8 @@ async fn page(
                     f.errors.add(
                         "corrects",
                         "bad_format",
-                        ctx.lang.pick("条目编号应为数字", "an entry number is a plain number"),
+                        ctx.lang
+                            .pick("条目编号应为数字", "an entry number is a plain number"),
                     );
                 }
             }
@@ -279,7 +281,7 @@ async fn api_post(
     };
     let req: CorrectionRequest = match parse_json(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     let fields = Fields::from_pairs(vec![
         ("corrects".into(), req.corrects.to_string()),

@@ -42,7 +42,11 @@ const MAX_FILE_NAME_CHARS: usize = 80;
 /// (`MAX_PAGE_ROWS` each): the newest 10,000 entries of each kind.
 const SCAN_PAGES: usize = 50;
 /// The kinds whose entries name evidence files.
-const EVIDENCE_KINDS: [&str; 3] = ["public_income_received", "claim_submitted", "service_record"];
+const EVIDENCE_KINDS: [&str; 3] = [
+    "public_income_received",
+    "claim_submitted",
+    "service_record",
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -69,7 +73,9 @@ impl Fields {
     }
 
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
-        self.0.entry(name.to_string()).or_insert_with(|| value.into());
+        self.0
+            .entry(name.to_string())
+            .or_insert_with(|| value.into());
     }
 
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Fields {
@@ -121,7 +127,8 @@ pub async fn read_upload(
             Ok(Some(f)) => f,
             Ok(None) => return up,
             Err(e) => {
-                up.errors.add("evidence", "upload_failed", read_failed(lang, &e));
+                up.errors
+                    .add("evidence", "upload_failed", read_failed(lang, &e));
                 return up;
             }
         };
@@ -131,7 +138,8 @@ pub async fn read_upload(
             let (bytes, too_large) = match read_bounded(field, MAX_EVIDENCE_BYTES).await {
                 Ok(r) => r,
                 Err(e) => {
-                    up.errors.add("evidence", "upload_failed", read_failed(lang, &e));
+                    up.errors
+                        .add("evidence", "upload_failed", read_failed(lang, &e));
                     return up;
                 }
             };
@@ -172,7 +180,11 @@ pub async fn read_upload(
                     up.errors.add(
                         "evidence",
                         evidence_code(&e),
-                        format!("{shown}{}{}", lang.pick("：", ": "), evidence_message(lang, &e)),
+                        format!(
+                            "{shown}{}{}",
+                            lang.pick("：", ": "),
+                            evidence_message(lang, &e)
+                        ),
                     );
                 }
             }
@@ -186,13 +198,13 @@ pub async fn read_upload(
                         lang.pick("不是有效的 UTF-8 文本", "is not valid UTF-8 text"),
                     ),
                 },
-                Ok((_, true)) => up.errors.add(
-                    &name,
-                    "too_long",
-                    lang.pick("内容过长", "is too long"),
-                ),
+                Ok((_, true)) => {
+                    up.errors
+                        .add(&name, "too_long", lang.pick("内容过长", "is too long"))
+                }
                 Err(e) => {
-                    up.errors.add("form", "upload_failed", read_failed(lang, &e));
+                    up.errors
+                        .add("form", "upload_failed", read_failed(lang, &e));
                     return up;
                 }
             }
@@ -233,8 +245,11 @@ fn read_failed(lang: Lang, e: &axum::extract::multipart::MultipartError) -> Stri
             Lang::En => format!("the upload is larger than {limit} MB in total"),
         }
     } else {
-        lang.pick("上传中断或格式不正确", "the upload was cut off or malformed")
-            .to_string()
+        lang.pick(
+            "上传中断或格式不正确",
+            "the upload was cut off or malformed",
+        )
+        .to_string()
     }
 }
 
@@ -243,7 +258,9 @@ fn clean_file_name(raw: Option<&str>) -> String {
     let raw = raw.unwrap_or("");
     let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
     base.chars()
-        .filter(|c| !c.is_control() && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .filter(|c| {
+            !c.is_control() && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
         .take(MAX_FILE_NAME_CHARS)
         .collect::<String>()
         .trim()
@@ -281,7 +298,12 @@ fn evidence_message(lang: Lang, e: &EvidenceError) -> String {
 
 /// Evidence named by hash in a JSON write: each must be a file uploaded
 /// before (`POST …/evidence`), at most [`MAX_EVIDENCE`], duplicates dropped.
-pub fn known_evidence(app: &AppState, lang: Lang, hexes: &[String], errors: &mut FormErrors) -> Vec<Hash> {
+pub fn known_evidence(
+    app: &AppState,
+    lang: Lang,
+    hexes: &[String],
+    errors: &mut FormErrors,
+) -> Vec<Hash> {
     if hexes.len() > MAX_EVIDENCE {
         errors.add(
             "evidence",
@@ -370,7 +392,11 @@ pub async fn submit(
 
 /// The JSON answer to an appended write.
 pub fn created(a: &Appended, replayed: bool) -> Response {
-    let status = if replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     (
         status,
         Json(serde_json::json!({ "seq": a.seq, "hash": a.hash.to_hex(), "replayed": replayed })),
@@ -384,9 +410,9 @@ pub fn see_other(path: String) -> Response {
 }
 
 /// A JSON request body, strictly: unknown fields and wrong types are 400.
-pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
+pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request("bad_json", format!("the request body is not valid: {e}")).into_response()
+        ApiError::bad_request("bad_json", format!("the request body is not valid: {e}"))
     })
 }
 
@@ -480,9 +506,7 @@ async fn serve(
     match referenced(&app, &slug, &hash).await {
         Ok(true) => {}
         Ok(false) => return not_found(),
-        Err(e) => {
-            return super::super::pages::PageError::Store(e).render(&ctx, &app, Some(&row))
-        }
+        Err(e) => return super::super::pages::PageError::Store(e).render(&ctx, &app, Some(&row)),
     }
     let ev = app.evidence.clone();
     let found = tokio::task::spawn_blocking(move || ev.get(&hash))

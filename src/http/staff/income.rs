@@ -26,7 +26,14 @@ use crate::store::EstateRow;
 use crate::tlog::Hash;
 
 const ROUTE: &str = "public_income";
-const FIELDS: &[&str] = &["source", "amount", "received_on", "payer", "memo", "evidence"];
+const FIELDS: &[&str] = &[
+    "source",
+    "amount",
+    "received_on",
+    "payer",
+    "memo",
+    "evidence",
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -177,7 +184,7 @@ async fn api_post(
     };
     let req: IncomeRequest = match parse_json(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     let mut errors = FormErrors::default();
     let evidence = known_evidence(&app, Lang::En, &req.evidence, &mut errors);

@@ -273,7 +273,7 @@ async fn api_post(
     };
     let req: RemunerationRequest = match parse_json(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     let fields = Fields::from_pairs(vec![
         ("period".into(), req.period),

@@ -57,13 +57,18 @@ fn service_body(
     errors: &mut FormErrors,
 ) -> Option<Body> {
     let title = errors.take(lang, Name::parse("title", f.get("title")));
-    let description = errors.take(lang, Description::parse("description", f.get("description")));
+    let description = errors.take(
+        lang,
+        Description::parse("description", f.get("description")),
+    );
     let location = errors.take(lang, Location::parse("location", f.get("location")));
     let done_on = errors.take(lang, Date::parse("done_on", f.get("done_on")));
     let done_by = errors.take(lang, Name::parse("done_by", f.get("done_by")));
     let cost = match f.opt("cost") {
         None => Some(None),
-        Some(c) => errors.take(lang, Money::parse_positive("cost", c)).map(Some),
+        Some(c) => errors
+            .take(lang, Money::parse_positive("cost", c))
+            .map(Some),
     };
     Some(Body::ServiceRecord {
         title: title?,
@@ -176,7 +181,7 @@ async fn api_post(
     };
     let req: ServiceRequest = match parse_json(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     let mut errors = FormErrors::default();
     let evidence = known_evidence(&app, Lang::En, &req.evidence, &mut errors);
