@@ -190,6 +190,18 @@ async fn income_evidence_is_recorded_and_served_by_its_hash(engine: Engine) {
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["replayed"], true);
     assert_eq!(again["seq"], out["seq"]);
+    // The same key with another request is refused, not replayed.
+    let mut other = req.clone();
+    other["amount"] = json!("450.51");
+    let (status, err) = api
+        .post_json(
+            "/api/v1/estates/alpha/public-income",
+            &other,
+            Some("inc-api-1"),
+        )
+        .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["code"], "idempotency_key_reused");
     let r = anon
         .get(&format!("/estates/alpha/evidence/{png_hash}"))
         .await;
@@ -348,6 +360,12 @@ async fn a_claim_names_its_evidence_and_service_record(engine: Engine) {
         .get_json(&format!("/api/v1/estates/alpha/claims/{}", c["seq"]))
         .await;
     assert_eq!(v["service_record"], rec["seq"]);
+    // The write shares its path with the public list, which still answers.
+    let (status, list) = app
+        .anonymous()
+        .get_json("/api/v1/estates/alpha/claims")
+        .await;
+    assert_eq!(status, 200, "{list}");
     let (status, err) = api
         .post_json(
             "/api/v1/estates/alpha/claims",
@@ -612,6 +630,20 @@ async fn refused_uploads_change_nothing(engine: Engine) {
         .get(&format!("/estates/alpha/evidence/{}", sha256(&good)))
         .await;
     assert_eq!(r.status().as_u16(), 404);
+    // More files than an entry may name.
+    let many: Vec<(&str, &str, Vec<u8>)> = (0..21)
+        .map(|i| ("page.pdf", "application/pdf", pdf(&format!("page {i}"))))
+        .collect();
+    let resp = alice
+        .post_multipart("/estates/alpha/staff/income?lang=en", form(&fields, &many))
+        .await;
+    assert_eq!(resp.status().as_u16(), 400);
+    let html = resp.text().await.unwrap();
+    let at = html
+        .find("id=\"evidence-error\"")
+        .expect("error at the evidence field");
+    assert!(html[at..].contains("at most 20 files"), "{html}");
+    assert_eq!(tree_size(&app).await, size);
     // A bad field with a good file: also nothing.
     let mut bad = fields.to_vec();
     bad[1] = ("amount", "-5");

@@ -298,7 +298,7 @@ fn evidence_message(lang: Lang, e: &EvidenceError) -> String {
 
 /// Evidence named by hash in a JSON write: each must be a file uploaded
 /// before (`POST …/evidence`), at most [`MAX_EVIDENCE`], duplicates dropped.
-pub fn known_evidence(
+pub async fn known_evidence(
     app: &AppState,
     lang: Lang,
     hexes: &[String],
@@ -317,28 +317,33 @@ pub fn known_evidence(
     }
     let mut out = Vec::new();
     for hex in hexes {
-        match Hash::from_hex(hex) {
-            Ok(h) if app.evidence.get(&h).is_some() => {
-                if !out.contains(&h) {
-                    out.push(h);
-                }
-            }
-            Ok(_) => errors.add(
-                "evidence",
-                "unknown_evidence",
-                match lang {
-                    Lang::Zh => format!("没有上传过 SHA-256 为 {hex} 的文件"),
-                    Lang::En => format!("no file with SHA-256 {hex} was uploaded"),
-                },
-            ),
-            Err(_) => errors.add(
+        let Ok(h) = Hash::from_hex(hex) else {
+            errors.add(
                 "evidence",
                 "bad_format",
                 lang.pick(
                     "文件哈希应为 64 位小写十六进制",
                     "an evidence hash is 64 lowercase hexadecimal digits",
                 ),
-            ),
+            );
+            continue;
+        };
+        // `get` re-hashes the file: off the async threads.
+        let ev = app.evidence.clone();
+        let stored = tokio::task::spawn_blocking(move || ev.get(&h).is_some())
+            .await
+            .unwrap_or(false);
+        if !stored {
+            errors.add(
+                "evidence",
+                "unknown_evidence",
+                match lang {
+                    Lang::Zh => format!("没有上传过 SHA-256 为 {hex} 的文件"),
+                    Lang::En => format!("no file with SHA-256 {hex} was uploaded"),
+                },
+            );
+        } else if !out.contains(&h) {
+            out.push(h);
         }
     }
     out
@@ -554,10 +559,12 @@ impl FormView {
     }
 
     /// A submitted form shown again with its refusals, under the same key
-    /// (a refused request recorded nothing under it).
+    /// (a refused request recorded nothing under it). A key the store
+    /// refused (malformed, or used before for another request) is replaced.
     pub fn refused(fields: Fields, errors: FormErrors) -> FormView {
         let key = fields
             .opt("idempotency_key")
+            .filter(|_| errors.get("idempotency_key").is_none())
             .map(str::to_string)
             .unwrap_or_else(super::new_form_key);
         FormView {

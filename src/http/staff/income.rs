@@ -187,7 +187,7 @@ async fn api_post(
         Err(e) => return e.into_response(),
     };
     let mut errors = FormErrors::default();
-    let evidence = known_evidence(&app, Lang::En, &req.evidence, &mut errors);
+    let evidence = known_evidence(&app, Lang::En, &req.evidence, &mut errors).await;
     let fields = Fields::from_pairs(vec![
         ("source".into(), req.source),
         ("amount".into(), req.amount),

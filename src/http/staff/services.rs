@@ -184,7 +184,7 @@ async fn api_post(
         Err(e) => return e.into_response(),
     };
     let mut errors = FormErrors::default();
-    let evidence = known_evidence(&app, Lang::En, &req.evidence, &mut errors);
+    let evidence = known_evidence(&app, Lang::En, &req.evidence, &mut errors).await;
     let fields = Fields::from_pairs(vec![
         ("title".into(), req.title),
         ("description".into(), req.description),
