@@ -623,3 +623,39 @@ pub fn refusal_status(ledger: bool) -> StatusCode {
         StatusCode::BAD_REQUEST
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_shown_without_paths_or_controls() {
+        assert_eq!(clean_file_name(Some("C:\\Users\\a\\发票.pdf")), "发票.pdf");
+        assert_eq!(clean_file_name(Some("../../etc/passwd")), "passwd");
+        assert_eq!(clean_file_name(Some("a\u{202E}fdp.exe\n")), "afdp.exe");
+        assert_eq!(clean_file_name(None), "");
+        assert_eq!(
+            clean_file_name(Some(&"x".repeat(500))).chars().count(),
+            MAX_FILE_NAME_CHARS
+        );
+    }
+
+    #[test]
+    fn ledger_refusals_land_on_a_field_the_form_has() {
+        let fe = FormErrors::one("form", "bad_account", "remuneration is paid from operating");
+        let placed = place_errors(fe.clone(), &["account", "amount"]);
+        assert_eq!(placed.errors[0].field, "account");
+        let placed = place_errors(fe, &["amount"]);
+        assert_eq!(
+            placed.errors[0].field, "form",
+            "no such field: shown on top"
+        );
+        let fe = FormErrors::one("amount", "above_entitlement", "too much");
+        assert_eq!(place_errors(fe, &["amount"]).errors[0].field, "amount");
+        let fe = FormErrors::one("idempotency_key", "idempotency_key_reused", "x");
+        assert_eq!(
+            place_errors(fe, &["amount"]).errors[0].field,
+            "idempotency_key"
+        );
+    }
+}
