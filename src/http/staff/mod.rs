@@ -9,9 +9,15 @@
 
 pub mod admin;
 pub mod billing;
+pub mod claims;
+pub mod corrections;
+pub mod evidence;
 pub mod home;
 pub mod import;
+pub mod income;
 pub mod payments;
+pub mod remuneration;
+pub mod services;
 pub mod tokens;
 
 use axum::http::{HeaderMap, StatusCode};
@@ -35,6 +41,12 @@ pub fn router() -> Router<AppState> {
         .merge(billing::router())
         .merge(payments::router())
         .merge(import::router())
+        .merge(evidence::router())
+        .merge(income::router())
+        .merge(claims::router())
+        .merge(services::router())
+        .merge(remuneration::router())
+        .merge(corrections::router())
 }
 
 /// Largest form or JSON body a staff write accepts (evidence uploads and

@@ -1,0 +1,204 @@
+//! Service records (工单): work done on the estate, with photos or
+//! invoices as evidence. A claim may later name one as what it pays for.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use super::super::auth::Principal;
+use super::super::pages::{render, Chrome, Ctx, Lang};
+use super::evidence::{
+    created, known_evidence, parse_json, place_errors, read_upload, refusal_status, see_other,
+    submit, Fields, FormView, MAX_UPLOAD_BYTES,
+};
+use super::home::page_error;
+use super::{open_for, FormErrors, StaffError, MAX_FORM_BYTES};
+use crate::domain::{Date, Description, Location, Money, Name};
+use crate::http::AppState;
+use crate::ledger::{Body, Role};
+use crate::store::EstateRow;
+use crate::tlog::Hash;
+
+const ROUTE: &str = "service_record";
+const FIELDS: &[&str] = &[
+    "title",
+    "description",
+    "location",
+    "done_on",
+    "done_by",
+    "cost",
+    "evidence",
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/estates/{slug}/staff/services/new",
+            get(form_page)
+                .post(form_post)
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            "/api/v1/estates/{slug}/service-records",
+            post(api_post).layer(DefaultBodyLimit::max(MAX_FORM_BYTES)),
+        )
+}
+
+fn service_body(
+    lang: Lang,
+    f: &Fields,
+    evidence: Vec<Hash>,
+    errors: &mut FormErrors,
+) -> Option<Body> {
+    let title = errors.take(lang, Name::parse("title", f.get("title")));
+    let description = errors.take(
+        lang,
+        Description::parse("description", f.get("description")),
+    );
+    let location = errors.take(lang, Location::parse("location", f.get("location")));
+    let done_on = errors.take(lang, Date::parse("done_on", f.get("done_on")));
+    let done_by = errors.take(lang, Name::parse("done_by", f.get("done_by")));
+    let cost = match f.opt("cost") {
+        None => Some(None),
+        Some(c) => errors
+            .take(lang, Money::parse_positive("cost", c))
+            .map(Some),
+    };
+    Some(Body::ServiceRecord {
+        title: title?,
+        description: description?,
+        location: location?,
+        done_on: done_on?,
+        done_by: done_by?,
+        cost: cost?,
+        evidence,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "staff/service_new.html")]
+struct ServicePage {
+    c: Chrome,
+    lang: Lang,
+    slug: String,
+    f: FormView,
+}
+
+fn show(app: &AppState, ctx: &Ctx, row: &EstateRow, f: FormView, status: StatusCode) -> Response {
+    let page = ServicePage {
+        c: ctx.chrome(app, Some(row), ""),
+        lang: ctx.lang,
+        slug: row.slug.clone(),
+        f,
+    };
+    match render(&page, ctx) {
+        Ok(mut r) => {
+            *r.status_mut() = status;
+            r
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn form_page(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    who: Principal,
+    Path(slug): Path<String>,
+) -> Response {
+    match open_for(&app, &who, &slug, &[Role::Company]).await {
+        Ok((_, row)) => show(&app, &ctx, &row, FormView::blank(), StatusCode::OK),
+        Err(e) => page_error(&app, &ctx, e),
+    }
+}
+
+async fn form_post(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    who: Principal,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let (slug, row) = match open_for(&app, &who, &slug, &[Role::Company]).await {
+        Ok(v) => v,
+        Err(e) => return page_error(&app, &ctx, e),
+    };
+    let mut up = read_upload(&app, ctx.lang, body).await;
+    let evidence = std::mem::take(&mut up.evidence);
+    let built = service_body(ctx.lang, &up.fields, evidence, &mut up.errors);
+    let entry = match built {
+        Some(b) if up.errors.is_empty() => b,
+        _ => {
+            let f = FormView::refused(up.fields, place_errors(up.errors, FIELDS));
+            return show(&app, &ctx, &row, f, refusal_status(false));
+        }
+    };
+    let key = up.fields.opt("idempotency_key").map(str::to_string);
+    match submit(&app, &row, &headers, key.as_deref(), ROUTE, entry).await {
+        Ok((a, _)) => see_other(format!("/estates/{slug}/services/{}", a.seq)),
+        Err(e) => match e.into_fields(ctx.lang) {
+            Ok(fe) => {
+                let f = FormView::refused(up.fields, place_errors(fe, FIELDS));
+                show(&app, &ctx, &row, f, refusal_status(true))
+            }
+            Err(e) => page_error(&app, &ctx, e),
+        },
+    }
+}
+
+/// `POST /api/v1/estates/{slug}/service-records`.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceRequest {
+    title: String,
+    description: String,
+    location: String,
+    done_on: String,
+    done_by: String,
+    #[serde(default)]
+    cost: Option<String>,
+    #[serde(default)]
+    evidence: Vec<String>,
+}
+
+async fn api_post(
+    State(app): State<AppState>,
+    who: Principal,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (_, row) = match open_for(&app, &who, &slug, &[Role::Company]).await {
+        Ok(v) => v,
+        Err(e) => return e.into_api(),
+    };
+    let req: ServiceRequest = match parse_json(&body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let mut errors = FormErrors::default();
+    let evidence = known_evidence(&app, Lang::En, &req.evidence, &mut errors).await;
+    let fields = Fields::from_pairs(vec![
+        ("title".into(), req.title),
+        ("description".into(), req.description),
+        ("location".into(), req.location),
+        ("done_on".into(), req.done_on),
+        ("done_by".into(), req.done_by),
+        ("cost".into(), req.cost.unwrap_or_default()),
+    ]);
+    let entry = match service_body(Lang::En, &fields, evidence, &mut errors) {
+        Some(b) if errors.is_empty() => b,
+        _ => return StaffError::Fields(errors).into_api(),
+    };
+    match submit(&app, &row, &headers, None, ROUTE, entry).await {
+        Ok((a, replayed)) => created(&a, replayed),
+        Err(e) => e.into_api(),
+    }
+}
