@@ -164,20 +164,30 @@ pub struct DemoSummary {
 /// the demo loads and written in the README: demo data only.
 pub const DEMO_PASSWORD: &str = "trustfund-demo";
 
-/// Demo accounts: login, name, and role in the demo estate with the member
-/// id they sign as (`None`: platform admin).
-pub const DEMO_ACCOUNTS: [(&str, &str, Option<(Role, &str)>); 3] = [
-    ("admin", "平台管理员", None),
-    (
-        "company",
-        "赵立新（物业项目经理）",
-        Some((Role::Company, "p1")),
-    ),
-    (
-        "committee",
-        "王建国（业委会主任）",
-        Some((Role::Committee, "c1")),
-    ),
+/// A demo account: login, name, and role in the demo estate with the
+/// member id they sign as (`None`: platform admin).
+pub struct DemoAccount {
+    pub login: &'static str,
+    pub name: &'static str,
+    pub role: Option<(Role, &'static str)>,
+}
+
+pub const DEMO_ACCOUNTS: [DemoAccount; 3] = [
+    DemoAccount {
+        login: "admin",
+        name: "平台管理员",
+        role: None,
+    },
+    DemoAccount {
+        login: "company",
+        name: "赵立新（物业项目经理）",
+        role: Some((Role::Company, "p1")),
+    },
+    DemoAccount {
+        login: "committee",
+        name: "王建国（业委会主任）",
+        role: Some((Role::Committee, "c1")),
+    },
 ];
 
 /// Creates the demo accounts (a demo never runs against real accounts: it
@@ -186,7 +196,7 @@ pub async fn create_accounts(store: &Store, slug: &Slug, now: Timestamp) -> Resu
     let hash = crate::auth::Password::new_choice(DEMO_PASSWORD)
         .map_err(|e| DemoError::Fixture(e.to_string()))?
         .hash();
-    for (login, name, role) in DEMO_ACCOUNTS {
+    for DemoAccount { login, name, role } in DEMO_ACCOUNTS {
         let id = store
             .create_user(login, name, &hash, role.is_none(), now)
             .await?;

@@ -53,7 +53,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
                 summary.last_month,
                 started.elapsed().as_secs_f64()
             );
-            let logins: Vec<&str> = crate::demo::DEMO_ACCOUNTS.iter().map(|a| a.0).collect();
+            let logins: Vec<&str> = crate::demo::DEMO_ACCOUNTS.iter().map(|a| a.login).collect();
             println!(
                 "demo sign-in at /login: {} (password {})",
                 logins.join(", "),

@@ -401,16 +401,29 @@ struct EstateAdminPage {
     notice: Option<String>,
 }
 
-async fn estate_admin_page(
-    app: &AppState,
-    ctx: &Ctx,
-    slug: &str,
+/// What the estate admin page shows besides the estate: the two forms as
+/// typed, their refusals, and a notice after success.
+#[derive(Default)]
+struct EstateForms {
     units_form: UnitsForm,
     member_form: MemberForm,
     errors: FormErrors,
     notice: Option<String>,
+}
+
+async fn estate_admin_page(
+    app: &AppState,
+    ctx: &Ctx,
+    slug: &str,
+    forms: EstateForms,
     status: StatusCode,
 ) -> Response {
+    let EstateForms {
+        units_form,
+        member_form,
+        errors,
+        notice,
+    } = forms;
     let result = async {
         let (slug, estate) = open_estate(app, slug).await?;
         let t = ctx.t();
@@ -477,20 +490,15 @@ async fn estate_page(
             (_, Lang::Zh) => "成员已录入。".into(),
             (_, Lang::En) => "Member enrolled.".into(),
         });
-    estate_admin_page(
-        &app,
-        &ctx,
-        &slug,
-        UnitsForm::default(),
-        MemberForm {
+    let forms = EstateForms {
+        member_form: MemberForm {
             role: "company".into(),
             ..MemberForm::default()
         },
-        FormErrors::default(),
         notice,
-        StatusCode::OK,
-    )
-    .await
+        ..EstateForms::default()
+    };
+    estate_admin_page(&app, &ctx, &slug, forms, StatusCode::OK).await
 }
 
 /// Parses "unit-id area" lines (spaces, tabs or a comma between).
@@ -589,17 +597,12 @@ async fn register_units(
         let ctx = &ctx;
         let slug = slug.clone();
         async move {
-            estate_admin_page(
-                &app,
-                ctx,
-                &slug,
-                form,
-                MemberForm::default(),
+            let forms = EstateForms {
+                units_form: form,
                 errors,
-                None,
-                status,
-            )
-            .await
+                ..EstateForms::default()
+            };
+            estate_admin_page(&app, ctx, &slug, forms, status).await
         }
     };
     let units = match parse_units(&form.units, lang) {
@@ -748,17 +751,12 @@ async fn enrol_member(
             Ok(errors) => {
                 let mut form = form;
                 form.password.clear();
-                estate_admin_page(
-                    &app,
-                    &ctx,
-                    &slug,
-                    UnitsForm::default(),
-                    form,
+                let forms = EstateForms {
+                    member_form: form,
                     errors,
-                    None,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
+                    ..EstateForms::default()
+                };
+                estate_admin_page(&app, &ctx, &slug, forms, StatusCode::UNPROCESSABLE_ENTITY).await
             }
             Err(other) => page_error(&app, &ctx, other),
         },
