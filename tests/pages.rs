@@ -472,7 +472,11 @@ async fn demo_claims_services_and_units(engine: Engine) {
         assert!(page.contains(want), "sewer claim page should show {want}");
     }
     assert!(page.contains(&format!("/estates/dongfang/services/{record}\"")));
-    assert!(page.contains("SHA-256") && page.contains("文件不在此处提供"));
+    assert!(page.contains("SHA-256") && page.contains("文件以其 SHA-256 命名保存"));
+    assert!(
+        page.contains("/evidence/"),
+        "each evidence hash links to its file"
+    );
     let page = s
         .page(&format!(
             "/estates/dongfang/claims/{}?lang=en",
