@@ -14,12 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use super::super::auth::Principal;
 use super::super::pages::{canonical_u64, render, Chrome, Ctx, Lang};
-use super::evidence::{
-    created, known_evidence, parse_json, place_errors, read_upload, refusal_status, see_other,
-    submit, Fields, FormView, MAX_UPLOAD_BYTES,
-};
+use super::evidence::{EntryForm, Fields, FormView, MAX_UPLOAD_BYTES};
 use super::home::page_error;
-use super::{open_for, FormErrors, StaffError, MAX_FORM_BYTES};
+use super::{open_for, FormErrors, MAX_FORM_BYTES};
+use crate::domain::Slug;
 use crate::domain::{Money, Payee, Purpose, Timestamp};
 use crate::http::AppState;
 use crate::ledger::{Body, Category, FundAccount, Role};
@@ -37,6 +35,18 @@ const FIELDS: &[&str] = &[
     "service_record",
     "evidence",
 ];
+
+const FORM: EntryForm = EntryForm {
+    route: ROUTE,
+    fields: FIELDS,
+    build: claim_body,
+    show,
+    done,
+};
+
+fn done(slug: &Slug, seq: u64) -> String {
+    format!("/estates/{slug}/claims/{seq}")
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -190,31 +200,8 @@ async fn form_post(
     headers: HeaderMap,
     body: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let (slug, row) = match open_for(&app, &who, &slug, &[Role::Company]).await {
-        Ok(v) => v,
-        Err(e) => return page_error(&app, &ctx, e),
-    };
-    let mut up = read_upload(&app, ctx.lang, body).await;
-    let evidence = std::mem::take(&mut up.evidence);
-    let built = claim_body(ctx.lang, &up.fields, evidence, &mut up.errors);
-    let entry = match built {
-        Some(b) if up.errors.is_empty() => b,
-        _ => {
-            let f = FormView::refused(up.fields, place_errors(up.errors, FIELDS));
-            return show(&app, &ctx, &row, f, refusal_status(false));
-        }
-    };
-    let key = up.fields.opt("idempotency_key").map(str::to_string);
-    match submit(&app, &row, &headers, key.as_deref(), ROUTE, entry).await {
-        Ok((a, _)) => see_other(format!("/estates/{slug}/claims/{}", a.seq)),
-        Err(e) => match e.into_fields(ctx.lang) {
-            Ok(fe) => {
-                let f = FormView::refused(up.fields, place_errors(fe, FIELDS));
-                show(&app, &ctx, &row, f, refusal_status(true))
-            }
-            Err(e) => page_error(&app, &ctx, e),
-        },
-    }
+    FORM.post_form(&app, &ctx, &who, &slug, &headers, body)
+        .await
 }
 
 /// `POST /api/v1/estates/{slug}/claims`.
@@ -241,36 +228,22 @@ async fn api_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (_, row) = match open_for(&app, &who, &slug, &[Role::Company]).await {
-        Ok(v) => v,
-        Err(e) => return e.into_api(),
-    };
-    let req: ClaimRequest = match parse_json(&body) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    let mut errors = FormErrors::default();
-    let evidence = known_evidence(&app, Lang::En, &req.evidence, &mut errors).await;
+    FORM.post_json(&app, &who, &slug, &headers, &body, fields_of)
+        .await
+}
+
+fn fields_of(r: ClaimRequest) -> (Fields, Vec<String>) {
     let fields = Fields::from_pairs(vec![
-        ("payee".into(), req.payee),
-        ("amount".into(), req.amount),
-        ("account".into(), req.account),
-        ("category".into(), req.category),
-        ("purpose".into(), req.purpose),
-        ("quote".into(), req.quote.unwrap_or_default()),
+        ("payee".into(), r.payee),
+        ("amount".into(), r.amount),
+        ("account".into(), r.account),
+        ("category".into(), r.category),
+        ("purpose".into(), r.purpose),
+        ("quote".into(), r.quote.unwrap_or_default()),
         (
             "service_record".into(),
-            req.service_record
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
+            r.service_record.map(|s| s.to_string()).unwrap_or_default(),
         ),
     ]);
-    let entry = match claim_body(Lang::En, &fields, evidence, &mut errors) {
-        Some(b) if errors.is_empty() => b,
-        _ => return StaffError::Fields(errors).into_api(),
-    };
-    match submit(&app, &row, &headers, None, ROUTE, entry).await {
-        Ok((a, replayed)) => created(&a, replayed),
-        Err(e) => e.into_api(),
-    }
+    (fields, r.evidence)
 }

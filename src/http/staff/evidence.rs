@@ -395,6 +395,92 @@ pub async fn submit(
     }
 }
 
+/// A staff workflow that records one entry from a multipart form (with
+/// evidence files) and from its JSON twin: how to build the entry, how to
+/// show the form again, and where the browser goes after success. The
+/// income, claim and service-record workflows differ only in these.
+pub struct EntryForm {
+    /// Binds an idempotency key to this workflow.
+    pub route: &'static str,
+    /// The form's fields: refusals about anything else show at the top.
+    pub fields: &'static [&'static str],
+    pub build: fn(Lang, &Fields, Vec<Hash>, &mut FormErrors) -> Option<Body>,
+    pub show: fn(&AppState, &Ctx, &EstateRow, FormView, StatusCode) -> Response,
+    /// The page that shows what was recorded, from the estate and its seq.
+    pub done: fn(&Slug, u64) -> String,
+}
+
+impl EntryForm {
+    /// The form post: parse, store files, append, or show the form again
+    /// with each refusal next to its field.
+    pub async fn post_form(
+        &self,
+        app: &AppState,
+        ctx: &Ctx,
+        who: &Principal,
+        slug: &str,
+        headers: &HeaderMap,
+        body: Result<Multipart, MultipartRejection>,
+    ) -> Response {
+        let (slug, row) = match super::open_for(app, who, slug, &[Role::Company]).await {
+            Ok(v) => v,
+            Err(e) => return super::home::page_error(app, ctx, e),
+        };
+        let mut up = read_upload(app, ctx.lang, body).await;
+        let evidence = std::mem::take(&mut up.evidence);
+        let entry = match (self.build)(ctx.lang, &up.fields, evidence, &mut up.errors) {
+            Some(b) if up.errors.is_empty() => b,
+            _ => {
+                let f = FormView::refused(up.fields, place_errors(up.errors, self.fields));
+                return (self.show)(app, ctx, &row, f, refusal_status(false));
+            }
+        };
+        let key = up.fields.opt("idempotency_key").map(str::to_string);
+        match submit(app, &row, headers, key.as_deref(), self.route, entry).await {
+            Ok((a, _)) => see_other((self.done)(&slug, a.seq)),
+            Err(e) => match e.into_fields(ctx.lang) {
+                Ok(fe) => {
+                    let f = FormView::refused(up.fields, place_errors(fe, self.fields));
+                    (self.show)(app, ctx, &row, f, refusal_status(true))
+                }
+                Err(e) => super::home::page_error(app, ctx, e),
+            },
+        }
+    }
+
+    /// The JSON post: `fields_of` maps the strict request to the form's
+    /// fields and the evidence hashes it names, which must be stored files.
+    pub async fn post_json<R: DeserializeOwned>(
+        &self,
+        app: &AppState,
+        who: &Principal,
+        slug: &str,
+        headers: &HeaderMap,
+        body: &Bytes,
+        fields_of: fn(R) -> (Fields, Vec<String>),
+    ) -> Response {
+        let (_, row) = match super::open_for(app, who, slug, &[Role::Company]).await {
+            Ok(v) => v,
+            Err(e) => return e.into_api(),
+        };
+        let req: R = match parse_json(body) {
+            Ok(r) => r,
+            Err(e) => return e.into_response(),
+        };
+        let (fields, hashes) = fields_of(req);
+        let mut errors = FormErrors::default();
+        let evidence = known_evidence(app, Lang::En, &hashes, &mut errors).await;
+        let entry = match (self.build)(Lang::En, &fields, evidence, &mut errors) {
+            Some(b) if errors.is_empty() => b,
+            _ => return StaffError::Fields(errors).into_api(),
+        };
+        match submit(app, &row, headers, None, self.route, entry).await {
+            Ok((a, replayed)) => created(&a, replayed),
+            Err(e) => e.into_api(),
+        }
+    }
+}
+
 /// The JSON answer to an appended write.
 pub fn created(a: &Appended, replayed: bool) -> Response {
     let status = if replayed {

@@ -13,12 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use super::super::auth::Principal;
 use super::super::pages::{render, Chrome, Ctx, Lang};
-use super::evidence::{
-    created, known_evidence, parse_json, place_errors, read_upload, refusal_status, see_other,
-    submit, Fields, FormView, MAX_UPLOAD_BYTES,
-};
+use super::evidence::{EntryForm, Fields, FormView, MAX_UPLOAD_BYTES};
 use super::home::page_error;
-use super::{open_for, FormErrors, StaffError, MAX_FORM_BYTES};
+use super::{open_for, FormErrors, MAX_FORM_BYTES};
+use crate::domain::Slug;
 use crate::domain::{Date, Description, Location, Money, Name};
 use crate::http::AppState;
 use crate::ledger::{Body, Role};
@@ -35,6 +33,18 @@ const FIELDS: &[&str] = &[
     "cost",
     "evidence",
 ];
+
+const FORM: EntryForm = EntryForm {
+    route: ROUTE,
+    fields: FIELDS,
+    build: service_body,
+    show,
+    done,
+};
+
+fn done(slug: &Slug, seq: u64) -> String {
+    format!("/estates/{slug}/services/{seq}")
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -126,31 +136,8 @@ async fn form_post(
     headers: HeaderMap,
     body: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let (slug, row) = match open_for(&app, &who, &slug, &[Role::Company]).await {
-        Ok(v) => v,
-        Err(e) => return page_error(&app, &ctx, e),
-    };
-    let mut up = read_upload(&app, ctx.lang, body).await;
-    let evidence = std::mem::take(&mut up.evidence);
-    let built = service_body(ctx.lang, &up.fields, evidence, &mut up.errors);
-    let entry = match built {
-        Some(b) if up.errors.is_empty() => b,
-        _ => {
-            let f = FormView::refused(up.fields, place_errors(up.errors, FIELDS));
-            return show(&app, &ctx, &row, f, refusal_status(false));
-        }
-    };
-    let key = up.fields.opt("idempotency_key").map(str::to_string);
-    match submit(&app, &row, &headers, key.as_deref(), ROUTE, entry).await {
-        Ok((a, _)) => see_other(format!("/estates/{slug}/services/{}", a.seq)),
-        Err(e) => match e.into_fields(ctx.lang) {
-            Ok(fe) => {
-                let f = FormView::refused(up.fields, place_errors(fe, FIELDS));
-                show(&app, &ctx, &row, f, refusal_status(true))
-            }
-            Err(e) => page_error(&app, &ctx, e),
-        },
-    }
+    FORM.post_form(&app, &ctx, &who, &slug, &headers, body)
+        .await
 }
 
 /// `POST /api/v1/estates/{slug}/service-records`.
@@ -175,30 +162,18 @@ async fn api_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (_, row) = match open_for(&app, &who, &slug, &[Role::Company]).await {
-        Ok(v) => v,
-        Err(e) => return e.into_api(),
-    };
-    let req: ServiceRequest = match parse_json(&body) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    let mut errors = FormErrors::default();
-    let evidence = known_evidence(&app, Lang::En, &req.evidence, &mut errors).await;
+    FORM.post_json(&app, &who, &slug, &headers, &body, fields_of)
+        .await
+}
+
+fn fields_of(r: ServiceRequest) -> (Fields, Vec<String>) {
     let fields = Fields::from_pairs(vec![
-        ("title".into(), req.title),
-        ("description".into(), req.description),
-        ("location".into(), req.location),
-        ("done_on".into(), req.done_on),
-        ("done_by".into(), req.done_by),
-        ("cost".into(), req.cost.unwrap_or_default()),
+        ("title".into(), r.title),
+        ("description".into(), r.description),
+        ("location".into(), r.location),
+        ("done_on".into(), r.done_on),
+        ("done_by".into(), r.done_by),
+        ("cost".into(), r.cost.unwrap_or_default()),
     ]);
-    let entry = match service_body(Lang::En, &fields, evidence, &mut errors) {
-        Some(b) if errors.is_empty() => b,
-        _ => return StaffError::Fields(errors).into_api(),
-    };
-    match submit(&app, &row, &headers, None, ROUTE, entry).await {
-        Ok((a, replayed)) => created(&a, replayed),
-        Err(e) => e.into_api(),
-    }
+    (fields, r.evidence)
 }
