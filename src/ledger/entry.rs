@@ -351,6 +351,16 @@ impl Body {
         }
     }
 
+    /// The evidence files (SHA-256) this entry names.
+    pub fn evidence(&self) -> &[Hash] {
+        match self {
+            Body::PublicIncomeReceived { evidence, .. }
+            | Body::ClaimSubmitted { evidence, .. }
+            | Body::ServiceRecord { evidence, .. } => evidence,
+            _ => &[],
+        }
+    }
+
     /// Replaces the postings; the rules in `State` decide what they must be.
     pub fn set_postings(&mut self, new: Vec<Posting>) {
         match self {

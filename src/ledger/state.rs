@@ -125,6 +125,8 @@ pub struct State {
     months: BTreeMap<Period, MonthStats>,
     /// Fees charged and unpaid, over all units (sum of positive receivables).
     arrears_fen: i64,
+    /// Every evidence file some entry names: what may be served publicly.
+    evidence: BTreeSet<Hash>,
     /// Published statements: month → (seq, statement).
     statements: BTreeMap<Period, (u64, Statement)>,
 }
@@ -155,6 +157,11 @@ impl State {
     }
 
     /// Balance of every account touched so far, as debit minus credit in fen.
+    /// Whether an entry of this log names the evidence file.
+    pub fn names_evidence(&self, hash: &Hash) -> bool {
+        self.evidence.contains(hash)
+    }
+
     pub fn balances(&self) -> &BTreeMap<Account, i64> {
         &self.balances
     }
@@ -576,6 +583,7 @@ impl State {
             self.trading = true;
         }
         self.balances.extend(new_balances);
+        self.evidence.extend(e.body.evidence().iter().copied());
         self.arrears_fen += arrears_delta;
         self.record_month(sealed, funds_before);
         self.size += 1;

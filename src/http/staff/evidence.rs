@@ -3,7 +3,8 @@
 //! JSON write), what the staff workflows share to submit one entry, and
 //! public serving of the files the log names.
 //!
-//! A file is served only while some entry of the estate references it: the
+//! A file is served only while some entry of the estate references it (the
+//! replayed state keeps the set of referenced hashes): the
 //! store is content-addressed and shared by all estates, so knowing a hash
 //! must not be enough to read a file another estate (or nobody) published.
 
@@ -26,7 +27,7 @@ use crate::evidence::{EvidenceError, Kind, MAX_EVIDENCE_BYTES};
 use crate::http::{ApiError, AppState};
 use crate::ledger::entry::MAX_EVIDENCE;
 use crate::ledger::{Body, Role};
-use crate::store::{Appended, EntryFilter, EstateRow, StoreError, MAX_PAGE_ROWS};
+use crate::store::{Appended, EstateRow, StoreError};
 use crate::tlog::Hash;
 
 /// Largest multipart body an upload route takes: two full-size files and
@@ -38,15 +39,6 @@ const MAX_TEXT_FIELD_BYTES: usize = 16 * 1024;
 const MAX_PARTS: usize = 64;
 /// Longest file name kept for messages.
 const MAX_FILE_NAME_CHARS: usize = 80;
-/// Pages of entries scanned per evidence-carrying kind when serving a file
-/// (`MAX_PAGE_ROWS` each): the newest 10,000 entries of each kind.
-const SCAN_PAGES: usize = 50;
-/// The kinds whose entries name evidence files.
-const EVIDENCE_KINDS: [&str; 3] = [
-    "public_income_received",
-    "claim_submitted",
-    "service_record",
-];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -540,47 +532,6 @@ fn extension(kind: Kind) -> &'static str {
     }
 }
 
-/// The evidence files an entry names.
-fn evidence_of(body: &Body) -> &[Hash] {
-    match body {
-        Body::PublicIncomeReceived { evidence, .. }
-        | Body::ClaimSubmitted { evidence, .. }
-        | Body::ServiceRecord { evidence, .. } => evidence,
-        _ => &[],
-    }
-}
-
-/// Whether an entry of the estate names the file, looking along the
-/// kind index at the newest [`SCAN_PAGES`] pages of each kind that can.
-async fn referenced(app: &AppState, slug: &Slug, hash: &Hash) -> Result<bool, StoreError> {
-    let hex = hash.to_hex();
-    for kind in EVIDENCE_KINDS {
-        let filter = EntryFilter {
-            kind: Some(kind),
-            ..EntryFilter::default()
-        };
-        let mut before = None;
-        for _ in 0..SCAN_PAGES {
-            let rows = app
-                .store
-                .entries_page(slug, &filter, before, MAX_PAGE_ROWS)
-                .await?;
-            for row in &rows {
-                // The bytes are canonical JSON: a hash in them is spelled
-                // exactly so. Parse only the entries that can match.
-                if row.body.contains(&hex) && evidence_of(&row.entry()?.body).contains(hash) {
-                    return Ok(true);
-                }
-            }
-            if rows.len() < MAX_PAGE_ROWS as usize {
-                break;
-            }
-            before = rows.last().map(|r| r.seq);
-        }
-    }
-    Ok(false)
-}
-
 async fn serve(
     State(app): State<AppState>,
     ctx: Ctx,
@@ -594,7 +545,11 @@ async fn serve(
     let Ok(hash) = Hash::from_hex(&sha256) else {
         return not_found();
     };
-    match referenced(&app, &slug, &hash).await {
+    match app
+        .store
+        .with_state(&slug, |s| s.names_evidence(&hash))
+        .await
+    {
         Ok(true) => {}
         Ok(false) => return not_found(),
         Err(e) => return super::super::pages::PageError::Store(e).render(&ctx, &app, Some(&row)),
