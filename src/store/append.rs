@@ -69,6 +69,18 @@ impl Idempotency {
     }
 }
 
+impl Idempotency {
+    /// A key the server itself uses (e.g. one per import commit). It
+    /// contains a space, which a client's key never can, so no
+    /// `Idempotency-Key` header can collide with it.
+    pub fn internal(name: &str, request: Hash) -> Idempotency {
+        Idempotency {
+            key: format!("internal {name}"),
+            request,
+        }
+    }
+}
+
 /// The stored form of an append's result, for idempotent replays.
 fn encode_result(appended: &[Appended]) -> String {
     let rows: Vec<serde_json::Value> = appended
@@ -636,4 +648,20 @@ async fn sign_new_checkpoint(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_keys_can_never_name_an_internal_key() {
+        let h = crate::tlog::record_hash(b"request");
+        let internal = Idempotency::internal("import:abc", h);
+        assert!(Idempotency::new(&internal.key, h).is_err());
+        assert!(Idempotency::new("import:abc", h).is_ok());
+        assert_ne!(Idempotency::new("import:abc", h).unwrap().key, internal.key);
+        assert!(Idempotency::new("", h).is_err());
+        assert!(Idempotency::new(&"k".repeat(MAX_IDEMPOTENCY_KEY + 1), h).is_err());
+    }
 }

@@ -4,7 +4,8 @@
 //! rows in one all-or-nothing append. The file format is documented in
 //! [`crate::ledger::bank_csv`] and on the upload page.
 //!
-//! A commit appends under the idempotency key `import:{id}`, so two racing
+//! A commit appends under the server's own idempotency key
+//! ([`Idempotency::internal`] `import:{id}`), so two racing
 //! commits of one preview append once; the preview is then marked
 //! committed and any later commit is refused (unless it repeats the
 //! `Idempotency-Key` of the commit that succeeded, which gets its result).
@@ -659,7 +660,7 @@ async fn commit(
         });
     }
     let digest = request_digest(&format!("imports/{id}/commit"), &rows);
-    let idem = Idempotency::new(&format!("import:{id}"), digest)?;
+    let idem = Idempotency::internal(&format!("import:{id}"), digest);
     let appended = match append(app, estate, Some(&idem), drafts).await {
         Ok((appended, false)) => appended,
         Ok((_, true)) | Err(StaffError::Store(StoreError::IdempotencyMismatch(_))) => {
