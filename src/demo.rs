@@ -225,6 +225,7 @@ pub async fn load(
     let spec: Spec =
         serde_json::from_str(DEMO_JSON).map_err(|e| DemoError::Fixture(e.to_string()))?;
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+    let files = DemoFiles::default();
     let slug = Slug::parse("slug", &spec.slug)?;
     let tz = EstateTz::parse("timezone", &spec.timezone)?;
     let fee_rate = Rate::parse("fee_rate", &spec.fee_rate)?;
@@ -472,10 +473,10 @@ pub async fn load(
                     done_on: Date::from_naive("done_on", at(period, 18, 10, 0)?.date_in(&tz))?,
                     done_by: Name::parse("done_by", &r.done_by)?,
                     cost: None,
-                    evidence: vec![evidence_hash(&format!(
-                        "{}/{period}/{}",
-                        spec.slug, r.title
-                    ))],
+                    evidence: vec![evidence_hash(
+                        &files,
+                        &format!("{}/{period}/{}", spec.slug, r.title),
+                    )],
                 },
                 at(period, 18, 16, k as u32)?,
             ));
@@ -490,9 +491,9 @@ pub async fn load(
                     done_by: Name::parse("done_by", &spec.sewer.done_by)?,
                     cost: Some(Money::parse_positive("cost", &spec.sewer.cost)?),
                     evidence: vec![
-                        evidence_hash("sewer/quote-original.pdf"),
-                        evidence_hash("sewer/invoice.pdf"),
-                        evidence_hash("sewer/photo-after.jpg"),
+                        evidence_hash(&files, "sewer/quote-original.pdf"),
+                        evidence_hash(&files, "sewer/invoice.pdf"),
+                        evidence_hash(&files, "sewer/photo-after.jpg"),
                     ],
                 },
                 at(period, 18, 17, 0)?,
@@ -516,6 +517,7 @@ pub async fn load(
             claims.push((
                 timed(
                     claim(
+                        &files,
                         FundAccount::Operating,
                         c.category.parse()?,
                         &c.payee,
@@ -540,6 +542,7 @@ pub async fn load(
                 claims.push((
                     timed(
                         claim(
+                            &files,
                             FundAccount::Operating,
                             Category::Remuneration,
                             &spec.company.name,
@@ -561,6 +564,7 @@ pub async fn load(
             claims.push((
                 timed(
                     claim(
+                        &files,
                         FundAccount::Reserve,
                         Category::Repairs,
                         &spec.sewer.payee,
@@ -584,6 +588,7 @@ pub async fn load(
             claims.push((
                 timed(
                     claim(
+                        &files,
                         FundAccount::Operating,
                         Category::Other,
                         &spec.rejected.payee,
@@ -653,6 +658,7 @@ pub async fn load(
     let t = Timestamp::from_unix((now.unix() - 86_400).max(last.unix()))?;
     let p = &spec.pending;
     let body = claim(
+        &files,
         FundAccount::Operating,
         Category::Elevator,
         &p.payee,
@@ -680,6 +686,13 @@ pub async fn load(
     // full-log bundle are witnessed as well as the statements.
     let size = store.tree_size(&slug).await?;
     witness(store, &slug, size, t, &witnesses).await?;
+
+    let evidence = crate::evidence::EvidenceStore::new(keys.data_dir());
+    for bytes in files.borrow().values() {
+        evidence
+            .put(bytes)
+            .map_err(|e| DemoError::Fixture(format!("demo evidence: {e}")))?;
+    }
 
     Ok(DemoSummary {
         slug,
@@ -766,15 +779,63 @@ fn records_titles(spec: &Spec, m: u32) -> Vec<String> {
     out
 }
 
-/// A stand-in evidence hash: the demo ships no files, so it hashes a name.
-fn evidence_hash(name: &str) -> Hash {
-    let d = ring::digest::digest(
-        &ring::digest::SHA256,
-        format!("trustfund-demo-evidence\n{name}").as_bytes(),
+/// The demo's evidence files, made as the entries name them and stored
+/// once the log is written.
+type DemoFiles = std::cell::RefCell<BTreeMap<Hash, Vec<u8>>>;
+
+/// A one-page PDF standing in for an invoice, photo or contract: it says
+/// it is demo evidence and names what it stands for (non-ASCII shown as
+/// `?`, since the PDF base fonts have no Chinese).
+fn demo_pdf(name: &str) -> Vec<u8> {
+    let label: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .filter(|c| !matches!(c, '(' | ')' | '\\'))
+        .collect();
+    let text = format!(
+        "BT /F1 14 Tf 56 760 Td (trustfund demo evidence) Tj 0 -24 Td /F1 10 Tf ({label}) Tj ET"
     );
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut out = format!("%PDF-1.4\n% trustfund demo evidence: {name}\n").into_bytes();
+    let mut offsets = Vec::with_capacity(objects.len());
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    let mut table = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
+    for o in offsets {
+        table.push_str(&format!("{o:010} 00000 n \n"));
+    }
+    table.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
+    out.extend_from_slice(table.as_bytes());
+    out
+}
+
+/// The hash an entry names for a demo evidence file, keeping the file.
+fn evidence_hash(files: &DemoFiles, name: &str) -> Hash {
+    let bytes = demo_pdf(name);
+    let d = ring::digest::digest(&ring::digest::SHA256, &bytes);
     let mut h = [0u8; 32];
     h.copy_from_slice(d.as_ref());
-    Hash(h)
+    let hash = Hash(h);
+    files.borrow_mut().entry(hash).or_insert(bytes);
+    hash
 }
 
 fn pick(rng: &mut ChaCha8Rng, min: &str, max: &str) -> Result<Money, DemoError> {
@@ -789,6 +850,7 @@ fn pick(rng: &mut ChaCha8Rng, min: &str, max: &str) -> Result<Money, DemoError> 
 
 #[allow(clippy::too_many_arguments)]
 fn claim(
+    files: &DemoFiles,
     account: FundAccount,
     category: Category,
     payee: &str,
@@ -805,7 +867,7 @@ fn claim(
         amount,
         purpose: Purpose::parse("purpose", purpose)?,
         quote,
-        evidence: vec![evidence_hash(&format!("claim/{purpose}/{amount}"))],
+        evidence: vec![evidence_hash(files, &format!("claim/{purpose}/{amount}"))],
         service_record,
         period,
         transfer_to: None,

@@ -477,6 +477,30 @@ async fn demo_claims_services_and_units(engine: Engine) {
         page.contains("/evidence/"),
         "each evidence hash links to its file"
     );
+    // The demo ships its evidence: the claim's file is served, and is the
+    // file its hash names.
+    let claim_bytes = s
+        .get(&format!("/estates/dongfang/log/entries/{}", sewer.seq))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let claim_entry = trustfund::ledger::Entry::parse(&claim_bytes).unwrap();
+    let file_hash = claim_entry.body.evidence()[0];
+    let r = s
+        .get(&format!(
+            "/estates/dongfang/evidence/{}",
+            file_hash.to_hex()
+        ))
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let bytes = r.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-") && bytes.ends_with(b"%%EOF\n"));
+    assert_eq!(
+        ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref(),
+        file_hash.0.as_slice()
+    );
     let page = s
         .page(&format!(
             "/estates/dongfang/claims/{}?lang=en",
