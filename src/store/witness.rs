@@ -116,12 +116,30 @@ impl Store {
         Ok(cp)
     }
 
+    /// The newest checkpoint size `member` cosigned, with the stored line.
+    pub async fn last_cosigned(
+        &self,
+        slug: &Slug,
+        member: &MemberId,
+    ) -> Result<Option<(u64, String)>> {
+        let row = sqlx::query(
+            "SELECT tree_size, line FROM cosignatures WHERE estate = $1 AND witness = $2 ORDER BY tree_size DESC LIMIT 1",
+        )
+        .bind(slug.as_str())
+        .bind(member.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((from_db(r.try_get(0)?)?, r.try_get(1)?)))
+            .transpose()
+    }
+
     /// Witnesses the checkpoint of `tree_size` with `member`'s cosignature.
     ///
     /// Refused unless the member is a current witness (committee or
     /// community, active key), the cosignature verifies over exactly that
     /// checkpoint, and the checkpoint is newer than, and consistent with,
-    /// the last one this witness cosigned.
+    /// the last one this witness cosigned (whose stored text must still be
+    /// what that earlier cosignature covers).
     pub async fn cosign(
         &self,
         slug: &Slug,
@@ -150,15 +168,7 @@ impl Store {
             StoreError::BadRequest(format!("cosignature does not verify for {member}: {e}"))
         })?;
 
-        let last = sqlx::query(
-            "SELECT MAX(tree_size) FROM cosignatures WHERE estate = $1 AND witness = $2",
-        )
-        .bind(slug.as_str())
-        .bind(member.as_str())
-        .fetch_one(&self.pool)
-        .await?;
-        let last: Option<i64> = last.try_get(0)?;
-        if let Some(last) = last.map(from_db).transpose()? {
+        if let Some((last, line)) = self.last_cosigned(slug, member).await? {
             if last >= tree_size {
                 return Err(StoreError::Conflict(format!(
                     "{member} already witnessed the checkpoint of size {last}; a witness only moves forward"
@@ -168,6 +178,18 @@ impl Store {
                 .checkpoint_at(slug, last)
                 .await?
                 .ok_or_else(|| StoreError::Integrity(format!("checkpoint {last} is missing")))?;
+            // What the witness signed last time is its own memory of the
+            // log: the stored checkpoint must still be the one its earlier
+            // cosignature covers, or the server has rewritten it.
+            let old_text = Note::parse(&old.note).map_err(StoreError::Tlog)?.text;
+            let earlier =
+                NoteSignature::parse_line(line.trim_end_matches('\n')).map_err(StoreError::Tlog)?;
+            if earlier.key_id == key.key_id && verify_signature(&old_text, &earlier, &key).is_err()
+            {
+                return Err(StoreError::Conflict(format!(
+                    "checkpoint {last} is no longer the one {member} witnessed: refusing to cosign a rewritten history"
+                )));
+            }
             let proof = self.consistency_proof(slug, last, tree_size).await?;
             tree::check_consistency(&proof, last, tree_size, &old.root, &cp.root).map_err(|e| {
                 StoreError::Conflict(format!("checkpoint {tree_size} is not consistent with checkpoint {last} that {member} witnessed: {e}"))

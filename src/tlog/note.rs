@@ -275,7 +275,9 @@ impl NoteSignature {
         format!("{SIG_PREFIX}{} {}\n", self.name, STANDARD.encode(bytes))
     }
 
-    fn parse_line(line: &str) -> Result<NoteSignature, TlogError> {
+    /// Parses one signature line (without its newline), as a witness
+    /// submits it or the store keeps it.
+    pub fn parse_line(line: &str) -> Result<NoteSignature, TlogError> {
         let bad = |why: &str| TlogError::Malformed(format!("note signature line: {why}"));
         let rest = line
             .strip_prefix(SIG_PREFIX)
@@ -385,7 +387,7 @@ impl Note {
 
 /// The message a cosignature/v1 signs (C2SP tlog-cosignature, "Ed25519
 /// signed message"): a header line, a time line, then the note text.
-fn cosignature_message(text: &str, timestamp: u64) -> Vec<u8> {
+pub fn cosignature_message(text: &str, timestamp: u64) -> Vec<u8> {
     format!("cosignature/v1\ntime {timestamp}\n{text}").into_bytes()
 }
 

@@ -19,6 +19,7 @@ pub mod payments;
 pub mod remuneration;
 pub mod services;
 pub mod tokens;
+pub mod witness;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(services::router())
         .merge(remuneration::router())
         .merge(corrections::router())
+        .merge(witness::router())
 }
 
 /// Largest form or JSON body a staff write accepts (evidence uploads and
