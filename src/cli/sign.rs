@@ -153,8 +153,10 @@ pub async fn run(args: SignArgs) -> Result<ExitCode, String> {
     println!("message SHA-256: {message_sha}");
 
     if !args.yes {
-        print!("Sign? [y/N] ");
-        std::io::stdout().flush().map_err(|e| e.to_string())?;
+        // The prompt goes to stderr, so stdout stays the record: the
+        // decoded claim, the message, and the JSON as its last line.
+        eprint!("Sign? [y/N] ");
+        std::io::stderr().flush().map_err(|e| e.to_string())?;
         let answer = read_stdin_line("confirmation")?;
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
             eprintln!("trustfund: not signed");
