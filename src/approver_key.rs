@@ -52,6 +52,13 @@ impl fmt::Debug for Passphrase {
     }
 }
 
+impl Drop for Passphrase {
+    fn drop(&mut self) {
+        let mut bytes = std::mem::take(&mut self.0).into_bytes();
+        wipe(&mut bytes);
+    }
+}
+
 impl Passphrase {
     /// A passphrase someone is choosing for a new key file.
     pub fn new_choice(s: &str) -> Result<Passphrase, KeyFileError> {
@@ -140,9 +147,19 @@ impl Kdf {
 
     /// `argon2id m=<u32> t=<u32> p=<u32>`, decimal without leading zeros.
     fn parse(s: &str) -> Result<Kdf, KeyFileError> {
-        let bad = || KeyFileError::Kdf(format!("want \"argon2id m=<KiB> t=<passes> p=<lanes>\", got {s:?}"));
+        let bad = || {
+            KeyFileError::Kdf(format!(
+                "want \"argon2id m=<KiB> t=<passes> p=<lanes>\", got {s:?}"
+            ))
+        };
         let mut words = s.split(' ');
-        let (alg, m, t, p) = match (words.next(), words.next(), words.next(), words.next(), words.next()) {
+        let (alg, m, t, p) = match (
+            words.next(),
+            words.next(),
+            words.next(),
+            words.next(),
+            words.next(),
+        ) {
             (Some(a), Some(m), Some(t), Some(p), None) => (a, m, t, p),
             _ => return Err(bad()),
         };
@@ -180,14 +197,12 @@ impl Kdf {
     }
 }
 
-/// Overwrites secret bytes before their buffer is dropped. The fence keeps
-/// the compiler from treating the writes as dead.
+/// Overwrites secret bytes before their buffer is dropped; `black_box`
+/// keeps the compiler from discarding the writes as dead. Best effort, with
+/// no `unsafe`: copies the optimiser made earlier are out of reach.
 fn wipe(buf: &mut [u8]) {
-    for b in buf.iter_mut() {
-        // SAFETY: `b` is a valid, exclusive reference into `buf`.
-        unsafe { std::ptr::write_volatile(b, 0) };
-    }
-    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+    buf.fill(0);
+    std::hint::black_box(&*buf);
 }
 
 /// A parsed key file. Holding one reveals nothing: the seed is sealed.
@@ -306,12 +321,10 @@ impl KeyFile {
             return Err(bad(3, "vkey names a different key than the name line"));
         }
         let kdf = Kdf::parse(field(3, "kdf")?)?;
-        let salt = decode_fixed::<SALT_LEN>(field(4, "salt")?).ok_or_else(|| {
-            bad(5, "salt must be canonical standard base64 of 16 bytes")
-        })?;
-        let nonce = decode_fixed::<NONCE_LEN>(field(5, "nonce")?).ok_or_else(|| {
-            bad(6, "nonce must be canonical standard base64 of 12 bytes")
-        })?;
+        let salt = decode_fixed::<SALT_LEN>(field(4, "salt")?)
+            .ok_or_else(|| bad(5, "salt must be canonical standard base64 of 16 bytes"))?;
+        let nonce = decode_fixed::<NONCE_LEN>(field(5, "nonce")?)
+            .ok_or_else(|| bad(6, "nonce must be canonical standard base64 of 12 bytes"))?;
         let sealed = decode_fixed::<{ SEED_LEN + TAG_LEN }>(field(6, "sealed")?)
             .ok_or_else(|| bad(7, "sealed must be canonical standard base64 of 48 bytes"))?;
         Ok(KeyFile {
@@ -427,7 +440,9 @@ mod tests {
     fn round_trip_and_exact_text() {
         let (file, signer) = sample();
         let text = file.format();
-        assert!(text.starts_with("trustfund-approver-key/v1\nname trustfund.example/estates/dongfang/members/c4\nvkey "));
+        assert!(text.starts_with(
+            "trustfund-approver-key/v1\nname trustfund.example/estates/dongfang/members/c4\nvkey "
+        ));
         assert!(text.contains("\nkdf argon2id m=65536 t=3 p=1\nsalt AQEBAQEBAQEBAQEBAQEBAQ==\nnonce AgICAgICAgICAgIC\nsealed "));
         assert_eq!(text.lines().count(), 7);
         let back = KeyFile::parse(&text).unwrap();
@@ -453,7 +468,10 @@ mod tests {
         // Characters, not bytes: 12 CJK characters are enough.
         assert!(Passphrase::new_choice("东方小区信托物业委员会四号").is_ok());
         let long = "x".repeat(MAX_PASSPHRASE_BYTES + 1);
-        assert_eq!(Passphrase::attempt(&long).unwrap_err(), KeyFileError::PassphraseTooLong);
+        assert_eq!(
+            Passphrase::attempt(&long).unwrap_err(),
+            KeyFileError::PassphraseTooLong
+        );
         assert_eq!(format!("{:?}", pass()), "Passphrase(…)");
     }
 
@@ -480,7 +498,11 @@ mod tests {
                 let f = KeyFile::parse(&t).unwrap();
                 // A changed salt changes the derived key, so only it pays
                 // for Argon2id again.
-                let r = if i == 4 { f.unlock(&pass()) } else { f.open_with_key(&key) };
+                let r = if i == 4 {
+                    f.unlock(&pass())
+                } else {
+                    f.open_with_key(&key)
+                };
                 assert_eq!(r.unwrap_err(), KeyFileError::Unlock, "line {i} byte {j}");
                 tried += 1;
             }
@@ -492,7 +514,9 @@ mod tests {
                 for bit in [0x01u8, 0x20] {
                     let mut m = bytes.to_vec();
                     m[j] ^= bit;
-                    let Ok(s) = String::from_utf8(m) else { continue };
+                    let Ok(s) = String::from_utf8(m) else {
+                        continue;
+                    };
                     if let Ok(f) = KeyFile::parse(&rebuild(i, s)) {
                         assert!(f.open_with_key(&key).is_err(), "line {i} byte {j}");
                     }
@@ -544,7 +568,10 @@ mod tests {
             text.replace("trustfund-approver-key/v1", "trustfund-approver-key/v2"),
             text.replace("salt ", "salt  "),
             text.replace("nonce AgICAgICAgICAgIC", "nonce AgICAgICAgICAgI="),
-            text.replace("salt AQEBAQEBAQEBAQEBAQEBAQ==", "salt AQEBAQEBAQEBAQEBAQEBAR=="),
+            text.replace(
+                "salt AQEBAQEBAQEBAQEBAQEBAQ==",
+                "salt AQEBAQEBAQEBAQEBAQEBAR==",
+            ),
             text.replace("\nsalt", "\nsalt2"),
         ] {
             assert!(
@@ -557,7 +584,14 @@ mod tests {
         let t = text.replace(file.verifier_key(), &log.verifier_key().format());
         assert!(KeyFile::parse(&t).is_err());
         assert!(matches!(
-            KeyFile::seal("bad name", &[7; 32], &pass(), Kdf::DEFAULT, [1; 16], [2; 12]),
+            KeyFile::seal(
+                "bad name",
+                &[7; 32],
+                &pass(),
+                Kdf::DEFAULT,
+                [1; 16],
+                [2; 12]
+            ),
             Err(KeyFileError::BadName(_))
         ));
     }

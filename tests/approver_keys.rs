@@ -17,7 +17,10 @@ use trustfund::ledger::FundAccount;
 use trustfund::tlog::note::VerifierKey;
 use trustfund::tlog::record_hash;
 
-const VECTOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/vectors/approver_key.json");
+const VECTOR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/vectors/approver_key.json"
+);
 const UPDATE_VAR: &str = "TRUSTFUND_UPDATE_VECTORS";
 const PASS: &str = "long enough passphrase";
 
@@ -66,7 +69,12 @@ fn keygen(name: &str, out: &Path) -> String {
 
 /// The JSON object on the last line of `sign`'s output.
 fn signed(o: &Output) -> Value {
-    assert!(o.status.success(), "sign: {}\n{}", text(&o.stderr), text(&o.stdout));
+    assert!(
+        o.status.success(),
+        "sign: {}\n{}",
+        text(&o.stderr),
+        text(&o.stdout)
+    );
     serde_json::from_str(text(&o.stdout).lines().last().unwrap()).unwrap()
 }
 
@@ -103,7 +111,10 @@ fn vector_file_opens_to_its_documented_key() {
     let signer = file.unlock(&pass).unwrap();
     assert_eq!(signer.verifier_key().format(), v["vkey"].as_str().unwrap());
     // The seed behind it is the documented one.
-    let seed: [u8; 32] = hex::decode(v["seed"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let seed: [u8; 32] = hex::decode(v["seed"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
     let again = trustfund::tlog::note::Signer::from_seed(
         file.name(),
         trustfund::tlog::note::ALG_COSIGNATURE_V1,
@@ -113,7 +124,15 @@ fn vector_file_opens_to_its_documented_key() {
     assert_eq!(again.verifier_key(), signer.verifier_key());
     // Known answer: sealing the documented seed with the file's salt and
     // nonce gives the file byte for byte (pins Argon2id, the AAD and GCM).
-    let (resealed, _) = KeyFile::seal(file.name(), &seed, &pass, Kdf::DEFAULT, [0x5a; 16], [0xa5; 12]).unwrap();
+    let (resealed, _) = KeyFile::seal(
+        file.name(),
+        &seed,
+        &pass,
+        Kdf::DEFAULT,
+        [0x5a; 16],
+        [0xa5; 12],
+    )
+    .unwrap();
     assert_eq!(resealed.format(), file_text);
     assert_eq!(
         file.unlock(&Passphrase::attempt("long enough passphrasE").unwrap())
@@ -129,7 +148,10 @@ fn generated_files_round_trip_and_refuse_tampering() {
     let (file, signer) = KeyFile::generate(name, &pass).unwrap();
     let text = file.format();
     let parsed = KeyFile::parse(&text).unwrap();
-    assert_eq!(parsed.unlock(&pass).unwrap().verifier_key(), signer.verifier_key());
+    assert_eq!(
+        parsed.unlock(&pass).unwrap().verifier_key(),
+        signer.verifier_key()
+    );
     // Two keys never share a seed, salt or nonce.
     let (other, _) = KeyFile::generate(name, &pass).unwrap();
     for line in ["vkey", "salt", "nonce", "sealed"] {
@@ -137,7 +159,9 @@ fn generated_files_round_trip_and_refuse_tampering() {
         assert_ne!(pick(&text), pick(&other.format()), "{line}");
     }
     assert_eq!(
-        parsed.unlock(&Passphrase::attempt("wrong passphrase!").unwrap()).unwrap_err(),
+        parsed
+            .unlock(&Passphrase::attempt("wrong passphrase!").unwrap())
+            .unwrap_err(),
         KeyFileError::Unlock
     );
     // Flipping a byte of each payload (the unit tests flip every byte).
@@ -154,9 +178,17 @@ fn generated_files_round_trip_and_refuse_tampering() {
         );
     }
     // Costs out of bounds never reach Argon2id.
-    for kdf in ["m=32768 t=3", "m=2097152 t=3", "m=65536 t=1", "m=65536 t=20"] {
+    for kdf in [
+        "m=32768 t=3",
+        "m=2097152 t=3",
+        "m=65536 t=1",
+        "m=65536 t=20",
+    ] {
         let t = text.replace("m=65536 t=3", kdf);
-        assert!(matches!(KeyFile::parse(&t), Err(KeyFileError::Kdf(_))), "{kdf}");
+        assert!(
+            matches!(KeyFile::parse(&t), Err(KeyFileError::Kdf(_))),
+            "{kdf}"
+        );
     }
     assert_eq!(
         Passphrase::new_choice("short").unwrap_err(),
@@ -184,7 +216,11 @@ async fn keygen_then_offline_sign_verifies() {
         .await
         .unwrap()
         .remove(0);
-    let bytes = store.entry_bytes(&estate.slug, claim.seq).await.unwrap().unwrap();
+    let bytes = store
+        .entry_bytes(&estate.slug, claim.seq)
+        .await
+        .unwrap()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let entry_path = dir.path().join("claim.json");
     std::fs::write(&entry_path, &bytes).unwrap();
@@ -202,20 +238,35 @@ async fn keygen_then_offline_sign_verifies() {
 
     // A second keygen to the same path is refused and leaves the file.
     let mut c = trustfund();
-    c.args(["keygen", "--name", "trustfund.example/estates/alpha/members/c8", "--out"])
-        .arg(&key_path)
-        .env("TRUSTFUND_PASSPHRASE", PASS);
+    c.args([
+        "keygen",
+        "--name",
+        "trustfund.example/estates/alpha/members/c8",
+        "--out",
+    ])
+    .arg(&key_path)
+    .env("TRUSTFUND_PASSPHRASE", PASS);
     let o = c.output().unwrap();
     assert!(!o.status.success());
     assert!(text(&o.stderr).contains("--out"), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("already exists"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("already exists"),
+        "{}",
+        text(&o.stderr)
+    );
     assert_eq!(std::fs::read_to_string(&key_path).unwrap(), key_text);
 
     let sign = |pass: &str, decision: &str| {
         let mut c = trustfund();
         c.args(["sign", "--key"])
             .arg(&key_path)
-            .args(["--claim", &claim.seq.to_string(), "--decision", decision, "--entry"])
+            .args([
+                "--claim",
+                &claim.seq.to_string(),
+                "--decision",
+                decision,
+                "--entry",
+            ])
             .arg(&entry_path)
             .args(["--origin", &estate.origin(), "--policy", "1", "--yes"])
             .env("TRUSTFUND_PASSPHRASE", pass);
@@ -265,7 +316,13 @@ async fn keygen_then_offline_sign_verifies() {
     let mut c = trustfund();
     c.args(["sign", "--key"])
         .arg(&key_path)
-        .args(["--claim", &claim.seq.to_string(), "--decision", "reject", "--entry"])
+        .args([
+            "--claim",
+            &claim.seq.to_string(),
+            "--decision",
+            "reject",
+            "--entry",
+        ])
         .arg(&entry_path)
         .args(["--origin", &estate.origin(), "--policy", "1"]);
     let o = run_with_stdin(c, &format!("n\n{PASS}\n"));
@@ -276,7 +333,11 @@ async fn keygen_then_offline_sign_verifies() {
     // Bad flags are named.
     let o = sign(PASS, "maybe");
     assert!(!o.status.success());
-    assert!(text(&o.stderr).contains("--decision"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("--decision"),
+        "{}",
+        text(&o.stderr)
+    );
     let mut c = trustfund();
     c.args(["sign", "--key"])
         .arg(&key_path)
@@ -332,14 +393,24 @@ async fn sign_against_the_server_verifies() {
     assert!(text(&o.stderr).contains("Sign? [y/N]"));
     assert_eq!(out["policy"], 1);
     assert_eq!(out["member_key"], vkey.as_str());
-    let msg = approval_message(&app.alpha.origin(), claim.seq, &claim.hash, Decision::Approve, 1);
+    let msg = approval_message(
+        &app.alpha.origin(),
+        claim.seq,
+        &claim.hash,
+        Decision::Approve,
+        1,
+    );
     let key = VerifierKey::parse(&vkey).unwrap();
     check_approval_signature(&msg, out["signature"].as_str().unwrap(), &key).unwrap();
 
     // Entry 0 is not a claim.
     let o = sign(0).await;
     assert!(!o.status.success());
-    assert!(text(&o.stderr).contains("not a claim_submitted"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("not a claim_submitted"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 both_engines!(server_keeps_key_files);
@@ -350,7 +421,10 @@ async fn server_keeps_key_files(engine: Engine) {
     let estate = TestEstate::create(&store, &db.keys(), "alpha").await;
     let member = MemberId::parse("member", "c9").unwrap();
     let now = Timestamp::now().unwrap();
-    assert_eq!(store.approver_key(&estate.slug, &member).await.unwrap(), None);
+    assert_eq!(
+        store.approver_key(&estate.slug, &member).await.unwrap(),
+        None
+    );
     let pass = Passphrase::new_choice(PASS).unwrap();
     let name = format!("{}/members/c9", estate.origin());
     let (first, _) = KeyFile::generate(&name, &pass).unwrap();
@@ -358,11 +432,20 @@ async fn server_keeps_key_files(engine: Engine) {
         .put_approver_key(&estate.slug, &member, &first.format(), now)
         .await
         .unwrap();
-    let got = store.approver_key(&estate.slug, &member).await.unwrap().unwrap();
+    let got = store
+        .approver_key(&estate.slug, &member)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got, first.format());
     // The caller unlocks what the store returns.
     assert_eq!(
-        KeyFile::parse(&got).unwrap().unlock(&pass).unwrap().verifier_key().format(),
+        KeyFile::parse(&got)
+            .unwrap()
+            .unlock(&pass)
+            .unwrap()
+            .verifier_key()
+            .format(),
         first.verifier_key()
     );
     // A rotated key replaces the row.
@@ -372,17 +455,27 @@ async fn server_keeps_key_files(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(
-        store.approver_key(&estate.slug, &member).await.unwrap().unwrap(),
+        store
+            .approver_key(&estate.slug, &member)
+            .await
+            .unwrap()
+            .unwrap(),
         second.format()
     );
     // Other members and estates see nothing; garbage is not stored.
     let other = MemberId::parse("member", "c8").unwrap();
-    assert_eq!(store.approver_key(&estate.slug, &other).await.unwrap(), None);
+    assert_eq!(
+        store.approver_key(&estate.slug, &other).await.unwrap(),
+        None
+    );
     assert!(store
         .put_approver_key(&estate.slug, &other, "not a key file\n", now)
         .await
         .is_err());
-    assert_eq!(store.approver_key(&estate.slug, &other).await.unwrap(), None);
+    assert_eq!(
+        store.approver_key(&estate.slug, &other).await.unwrap(),
+        None
+    );
     let nowhere = trustfund::domain::Slug::parse("slug", "nowhere").unwrap();
     assert!(store
         .put_approver_key(&nowhere, &member, &first.format(), now)

@@ -48,11 +48,14 @@ pub fn run(args: KeygenArgs) -> Result<ExitCode, String> {
     let out = args.out.display().to_string();
     // Checked before the slow part; `create_new` below is what guarantees it.
     if args.out.exists() {
-        return Err(format!("--out {out}: already exists; refusing to overwrite it"));
+        return Err(format!(
+            "--out {out}: already exists; refusing to overwrite it"
+        ));
     }
-    let pass = Passphrase::new_choice(&read_passphrase()?)
-        .map_err(|e| format!("passphrase: {e}"))?;
-    let (file, _signer) = KeyFile::generate(&args.name, &pass).map_err(|e| format!("--name: {e}"))?;
+    let pass =
+        Passphrase::new_choice(&read_passphrase()?).map_err(|e| format!("passphrase: {e}"))?;
+    let (file, _signer) =
+        KeyFile::generate(&args.name, &pass).map_err(|e| format!("--name: {e}"))?;
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -88,9 +88,13 @@ pub async fn run(args: SignArgs) -> Result<ExitCode, String> {
         }
         (None, Some(path)) => {
             let p = path.display().to_string();
-            let origin = args.origin.clone().ok_or("--origin is required with --entry")?;
+            let origin = args
+                .origin
+                .clone()
+                .ok_or("--origin is required with --entry")?;
             let policy = args.policy.ok_or("--policy is required with --entry")?;
-            let raw = read_bounded(path, MAX_ENTRY_FILE_BYTES).map_err(|e| format!("--entry {p}: {e}"))?;
+            let raw = read_bounded(path, MAX_ENTRY_FILE_BYTES)
+                .map_err(|e| format!("--entry {p}: {e}"))?;
             // Canonical JSON never ends in a newline, so dropping one that
             // an editor or `curl -o` left cannot change which bytes are meant.
             let entry_bytes = raw.strip_suffix('\n').unwrap_or(&raw).to_string();
@@ -100,7 +104,11 @@ pub async fn run(args: SignArgs) -> Result<ExitCode, String> {
                 policy,
             }
         }
-        _ => return Err("give either --url with --estate, or --entry with --origin and --policy".into()),
+        _ => {
+            return Err(
+                "give either --url with --estate, or --entry with --origin and --policy".into(),
+            )
+        }
     };
 
     let entry = Entry::parse(&subject.entry_bytes)
@@ -113,7 +121,10 @@ pub async fn run(args: SignArgs) -> Result<ExitCode, String> {
     }
     if let Some(slug) = &args.estate {
         if entry.estate.as_str() != slug {
-            return Err(format!("--estate {slug}: the entry belongs to estate {}", entry.estate));
+            return Err(format!(
+                "--estate {slug}: the entry belongs to estate {}",
+                entry.estate
+            ));
         }
     }
     let Body::ClaimSubmitted {
@@ -134,7 +145,13 @@ pub async fn run(args: SignArgs) -> Result<ExitCode, String> {
         ));
     };
     let claim_hash = record_hash(subject.entry_bytes.as_bytes());
-    let message = approval_message(&subject.origin, entry.seq, &claim_hash, decision, subject.policy);
+    let message = approval_message(
+        &subject.origin,
+        entry.seq,
+        &claim_hash,
+        decision,
+        subject.policy,
+    );
     let message_sha = hex::encode(digest(&SHA256, message.as_bytes()));
 
     println!("estate:    {} ({})", entry.estate, subject.origin);
@@ -240,7 +257,10 @@ async fn fetch(url: &str, slug: &str, seq: u64) -> Result<Subject, String> {
     while start < cp.tree_size {
         let end = cp.tree_size.min(start + PAGE);
         let page: Vec<String> = serde_json::from_str(
-            &get(format!("/estates/{slug}/log/entries?start={start}&end={end}")).await?,
+            &get(format!(
+                "/estates/{slug}/log/entries?start={start}&end={end}"
+            ))
+            .await?,
         )
         .map_err(|e| format!("--url {base}: entries {start}..{end}: {e}"))?;
         if page.len() as u64 != end - start {
@@ -254,7 +274,8 @@ async fn fetch(url: &str, slug: &str, seq: u64) -> Result<Subject, String> {
         }
         start = end;
     }
-    let policy = policy.ok_or_else(|| format!("--estate {slug}: the log has no policy_set entry"))?;
+    let policy =
+        policy.ok_or_else(|| format!("--estate {slug}: the log has no policy_set entry"))?;
     Ok(Subject {
         entry_bytes,
         origin,

@@ -50,13 +50,12 @@ impl Store {
 
     /// The member's stored key file text, if they have one.
     pub async fn approver_key(&self, slug: &Slug, member: &MemberId) -> Result<Option<String>> {
-        let row = sqlx::query(
-            "SELECT key_file FROM approver_keys WHERE estate = $1 AND member = $2",
-        )
-        .bind(slug.as_str())
-        .bind(member.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
+        let row =
+            sqlx::query("SELECT key_file FROM approver_keys WHERE estate = $1 AND member = $2")
+                .bind(slug.as_str())
+                .bind(member.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
             .transpose()
     }
