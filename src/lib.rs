@@ -8,6 +8,8 @@
 //! - [`cli`] has one module per subcommand; `main.rs` only calls it.
 //! - No code path updates or deletes a ledger row; the database refuses it too.
 
+/// Approver key files: an Ed25519 seed sealed under an Argon2id passphrase key.
+pub mod approver_key;
 /// Staff credentials: Argon2id passwords, session ids and API tokens.
 pub mod auth;
 /// Command-line subcommands.

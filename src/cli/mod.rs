@@ -2,8 +2,10 @@
 
 mod audit;
 mod export;
+mod keygen;
 mod receipt;
 mod serve;
+mod sign;
 mod user;
 mod verify;
 
@@ -44,6 +46,12 @@ enum Command {
     VerifyReceipt(receipt::VerifyReceiptArgs),
     /// Create staff, committee and admin accounts, and give them roles.
     User(user::UserArgs),
+    /// Make an approver key file: an Ed25519 key sealed under a passphrase;
+    /// prints the vkey to enrol.
+    Keygen(keygen::KeygenArgs),
+    /// Sign an approval or rejection of a claim with an approver key file;
+    /// shows the claim and the exact message first.
+    Sign(sign::SignArgs),
 }
 
 /// Where data lives; shared by every subcommand that opens the database.
@@ -90,6 +98,8 @@ impl Cli {
             Command::CloseMonth(args) => export::close_month(args).await,
             Command::VerifyReceipt(args) => receipt::run(args),
             Command::User(args) => user::run(args).await,
+            Command::Keygen(args) => keygen::run(args),
+            Command::Sign(args) => sign::run(args).await,
         };
         match result {
             Ok(code) => code,

@@ -11,6 +11,7 @@
 
 mod accounts;
 mod append;
+mod approver_keys;
 mod audit;
 mod bundle;
 mod imports;
