@@ -8,6 +8,7 @@
 //! in the reader's language.
 
 pub mod admin;
+pub mod approvals;
 pub mod billing;
 pub mod claims;
 pub mod corrections;
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(services::router())
         .merge(remuneration::router())
         .merge(corrections::router())
+        .merge(approvals::router())
 }
 
 /// Largest form or JSON body a staff write accepts (evidence uploads and
