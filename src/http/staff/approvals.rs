@@ -318,14 +318,27 @@ async fn decide(
     let mut errors = FormErrors::default();
     let signing: Vec<&Approver> = snap.approvers.iter().filter(|a| a.key.is_some()).collect();
     if signing.is_empty() {
-        errors.add(
-            "form",
-            "no_member_key",
-            lang.pick(
-                "您的账户没有登记为持有有效密钥的审批成员",
-                "your account is not enrolled as an approving member with an active key",
-            ),
-        );
+        // A member whose key was revoked has nothing left to sign with:
+        // the ledger would refuse the old key as `revoked_key`, and so do we.
+        if snap.approvers.is_empty() {
+            errors.add(
+                "form",
+                "no_member_key",
+                lang.pick(
+                    "您的账户没有登记为持有有效密钥的审批成员",
+                    "your account is not enrolled as an approving member with an active key",
+                ),
+            );
+        } else {
+            errors.add(
+                "signature",
+                "revoked_key",
+                lang.pick(
+                    "您的密钥已被撤销，不能再签名；请先登记新密钥",
+                    "your key was revoked and no longer counts; enrol a new key first",
+                ),
+            );
+        }
         return Err(errors.into());
     }
     let reason = match sub.decision {
@@ -815,7 +828,14 @@ async fn review_post(
     match decide(&app, ctx.lang, &who, &slug, &row, seq, &headers, sub).await {
         Ok(_) => see_other(format!("/estates/{slug}/claims/{seq}")),
         Err(e) => {
-            let ledger = matches!(e, StaffError::Store(StoreError::Rule(_)));
+            let ledger = match &e {
+                StaffError::Store(StoreError::Rule(_)) => true,
+                // Refused by who the signer is, not by how the form was filled.
+                StaffError::Fields(f) => f.errors.iter().any(|x| {
+                    matches!(x.code.as_str(), "revoked_key" | "no_member_key" | "no_server_key")
+                }),
+                _ => false,
+            };
             match refusal(ctx.lang, e) {
                 Ok(fe) => {
                     let status = if ledger {
