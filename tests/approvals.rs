@@ -184,7 +184,10 @@ async fn the_company_alone_does_not_execute(engine: Engine) {
     assert_eq!(status, 200);
     assert!(html.contains(&format!("id=\"claim-{}\"", c.seq)));
     assert!(html.contains("signed-false"));
-    assert!(html.contains("1 × "), "still needs one committee member: {html}");
+    assert!(
+        html.contains("1 × "),
+        "still needs one committee member: {html}"
+    );
 }
 
 async fn company_and_committee_execute_once_under_a_race(engine: Engine) {
@@ -201,7 +204,12 @@ async fn company_and_committee_execute_once_under_a_race(engine: Engine) {
     let carol = Arc::new(app.api_token("carol", &app.alpha).await);
     let dave = Arc::new(app.api_token("dave", &app.alpha).await);
     let sig_c1 = sign(c1(&app), ALPHA_ORIGIN, &c, Decision::Approve);
-    let sig_c2 = sign(&app.alpha.committee[1].1, ALPHA_ORIGIN, &c, Decision::Approve);
+    let sig_c2 = sign(
+        &app.alpha.committee[1].1,
+        ALPHA_ORIGIN,
+        &c,
+        Decision::Approve,
+    );
     let mut tasks = Vec::new();
     for i in 0..10 {
         let (who, sig) = if i % 2 == 0 {
@@ -210,9 +218,9 @@ async fn company_and_committee_execute_once_under_a_race(engine: Engine) {
             (dave.clone(), sig_c2.clone())
         };
         let seq = c.seq;
-        tasks.push(tokio::spawn(async move {
-            api_approve(&who, seq, &sig).await
-        }));
+        tasks.push(tokio::spawn(
+            async move { api_approve(&who, seq, &sig).await },
+        ));
     }
     let mut executed = Vec::new();
     let mut refused = 0;
@@ -319,7 +327,12 @@ async fn an_expired_claim_is_refused(engine: Engine) {
     };
     let c = app
         .store
-        .append(&app.alpha.slug, vec![draft], ts(T0 + 86_400), &app.alpha.log)
+        .append(
+            &app.alpha.slug,
+            vec![draft],
+            ts(T0 + 86_400),
+            &app.alpha.log,
+        )
         .await
         .unwrap()
         .remove(0);
@@ -466,7 +479,10 @@ async fn a_committee_rejection_closes_the_claim(engine: Engine) {
     let (status, html) = carol.page(&page_path(c.seq)).await;
     assert_eq!(status, 200);
     assert!(html.contains("id=\"closed\""));
-    assert!(!html.contains("<form method=\"post\""), "no forms on a closed claim");
+    assert!(
+        !html.contains("<form method=\"post\""),
+        "no forms on a closed claim"
+    );
 }
 
 async fn an_overdraw_is_refused_at_execution_and_changes_nothing(engine: Engine) {
@@ -644,6 +660,13 @@ async fn a_flipped_signature_is_refused(engine: Engine) {
         assert_eq!(error_field(&v), "signature");
     }
     assert_eq!(tree_size(&app).await, size);
-    let (status, _) = api_approve(&alice, c.seq, &good).await;
-    assert_eq!(status, 201);
+    // An Idempotency-Key is accepted: the retry gets the first answer.
+    let body = json!({"decision": "approve", "signature": good});
+    let (status, first) = alice.post_json(&api_path(c.seq), &body, Some("k-1")).await;
+    assert_eq!(status, 201, "{first}");
+    let (status, again) = alice.post_json(&api_path(c.seq), &body, Some("k-1")).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["seq"], first["seq"]);
+    assert_eq!(again["replayed"], json!(true));
+    assert_eq!(tree_size(&app).await, size + 1);
 }

@@ -143,9 +143,7 @@ fn requirement_text(r: Option<Requirement>, ctx: &Ctx) -> String {
     .map(|(n, role)| format!("{n} × {}", t.role(*role)))
     .collect();
     if parts.is_empty() {
-        ctx.lang
-            .pick("已满足（将随下一签执行）", "met")
-            .to_string()
+        ctx.lang.pick("已满足（将随下一签执行）", "met").to_string()
     } else {
         parts.join(" + ")
     }
@@ -297,6 +295,8 @@ struct Submission<'a> {
     reason: &'a str,
     passphrase: &'a str,
     form_key: Option<&'a str>,
+    /// For an `Idempotency-Key` header.
+    headers: &'a HeaderMap,
 }
 
 /// Builds the approval or rejection, appends it, and returns what was
@@ -308,7 +308,6 @@ async fn decide(
     slug: &Slug,
     row: &EstateRow,
     seq: u64,
-    headers: &HeaderMap,
     sub: Submission<'_>,
 ) -> Result<(Vec<Appended>, bool), StaffError> {
     let snap = snapshot(app, who, slug, seq)
@@ -430,7 +429,7 @@ async fn decide(
         // `check` above refused a reject without a parsed reason.
         (Decision::Reject, None) => return Err(FormErrors::default().into()),
     };
-    let idem = idempotency(headers, sub.form_key, request_digest(ROUTE, &body))?;
+    let idem = idempotency(sub.headers, sub.form_key, request_digest(ROUTE, &body))?;
     append(app, row, idem.as_ref(), vec![body.into()]).await
 }
 
@@ -514,12 +513,19 @@ async fn queue(
     let (Some(tz), mine, cores) = found else {
         return Ok((Vec::new(), false));
     };
-    let still: BTreeMap<usize, Option<Requirement>> =
-        cores.iter().enumerate().map(|(i, (_, s))| (i, *s)).collect();
+    let still: BTreeMap<usize, Option<Requirement>> = cores
+        .iter()
+        .enumerate()
+        .map(|(i, (_, s))| (i, *s))
+        .collect();
     let names = app.store.member_names(slug).await?;
-    let views =
-        public_claims::load(app, slug, cores.into_iter().map(|(c, _)| c).collect(), &names)
-            .await?;
+    let views = public_claims::load(
+        app,
+        slug,
+        cores.into_iter().map(|(c, _)| c).collect(),
+        &names,
+    )
+    .await?;
     let t = ctx.t();
     let rows = views
         .iter()
@@ -619,8 +625,7 @@ fn server_url(headers: &HeaderMap) -> String {
     let literal = name.starts_with('[')
         || name == "localhost"
         || name.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    let scheme =
-        forwarded.unwrap_or_else(|| if literal { "http" } else { "https" }.to_string());
+    let scheme = forwarded.unwrap_or_else(|| if literal { "http" } else { "https" }.to_string());
     format!("{scheme}://{host}")
 }
 
@@ -736,8 +741,7 @@ async fn show_review(
         seq,
         claim: public_claims::row(&view, ctx.t(), &tz),
         still: requirement_text(snap.still, ctx),
-        pending: view.standing == Standing::Pending
-            && snap.claim.status == ClaimStatus::Pending,
+        pending: view.standing == Standing::Pending && snap.claim.status == ClaimStatus::Pending,
         origin: snap.origin.clone(),
         policy: snap.policy,
         signed: view
@@ -776,7 +780,18 @@ async fn review_page(
     let Some(seq) = canonical_u64(&seq) else {
         return page_error(&app, &ctx, StaffError::NotFound);
     };
-    show_review(&app, &ctx, &who, &slug, &row, seq, &headers, None, StatusCode::OK).await
+    show_review(
+        &app,
+        &ctx,
+        &who,
+        &slug,
+        &row,
+        seq,
+        &headers,
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn review_post(
@@ -824,15 +839,19 @@ async fn review_post(
         reason: fields.get("reason"),
         passphrase: fields.get("passphrase"),
         form_key: fields.opt("idempotency_key"),
+        headers: &headers,
     };
-    match decide(&app, ctx.lang, &who, &slug, &row, seq, &headers, sub).await {
+    match decide(&app, ctx.lang, &who, &slug, &row, seq, sub).await {
         Ok(_) => see_other(format!("/estates/{slug}/claims/{seq}")),
         Err(e) => {
             let ledger = match &e {
                 StaffError::Store(StoreError::Rule(_)) => true,
                 // Refused by who the signer is, not by how the form was filled.
                 StaffError::Fields(f) => f.errors.iter().any(|x| {
-                    matches!(x.code.as_str(), "revoked_key" | "no_member_key" | "no_server_key")
+                    matches!(
+                        x.code.as_str(),
+                        "revoked_key" | "no_member_key" | "no_server_key"
+                    )
                 }),
                 _ => false,
             };
@@ -965,8 +984,9 @@ async fn api_post(
         reason: req.reason.as_deref().unwrap_or(""),
         passphrase: "",
         form_key: None,
+        headers: &headers,
     };
-    match decide(&app, Lang::En, &who, &slug, &row, seq, &headers, sub).await {
+    match decide(&app, Lang::En, &who, &slug, &row, seq, sub).await {
         Ok((appended, replayed)) => {
             let Some(first) = appended.first() else {
                 return ApiError::from(StoreError::Integrity("an append returned no entry".into()))
@@ -1002,11 +1022,21 @@ mod tests {
 
     #[test]
     fn signature_refusals_land_on_the_signature_field() {
-        for code in ["bad_signature", "already_approved", "revoked_key", "wrong_claim"] {
+        for code in [
+            "bad_signature",
+            "already_approved",
+            "revoked_key",
+            "wrong_claim",
+        ] {
             assert_eq!(approval_field(code), "signature", "{code}");
             assert!(approval_rule_zh(code).is_some(), "{code} has Chinese");
         }
-        for code in ["expired", "claim_closed", "insufficient_funds", "not_allowed"] {
+        for code in [
+            "expired",
+            "claim_closed",
+            "insufficient_funds",
+            "not_allowed",
+        ] {
             assert_eq!(approval_field(code), "form", "{code}");
         }
     }
