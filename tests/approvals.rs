@@ -180,9 +180,16 @@ async fn the_company_alone_does_not_execute(engine: Engine) {
     let (_, html) = alice.page("/estates/alpha/staff/approvals").await;
     assert!(html.contains("signed-true"), "{html}");
     let carol = app.login("carol").await;
+    let (_, home) = carol.page("/estates/alpha/staff").await;
+    assert!(home.contains("/estates/alpha/staff/approvals"), "{home}");
     let (status, html) = carol.page("/estates/alpha/staff/approvals").await;
     assert_eq!(status, 200);
     assert!(html.contains(&format!("id=\"claim-{}\"", c.seq)));
+    // Not a claim: 404, on the page and in the API.
+    assert_eq!(carol.page(&page_path(0)).await.0, 404);
+    assert_eq!(carol.page("/estates/alpha/staff/approvals/x1").await.0, 404);
+    let token = app.api_token("carol", &app.alpha).await;
+    assert_eq!(api_approve(&token, 0, &sig).await.0, 404);
     assert!(html.contains("signed-false"));
     assert!(
         html.contains("1 × "),

@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 
 use super::super::auth::Principal;
 use super::super::claims::{self as public_claims, ClaimRow, DecisionRow};
-use super::super::pages::{canonical_u64, local_time, open_estate, render, Chrome, Ctx, Lang};
+use super::super::pages::{
+    canonical_u64, local_time, open_estate, render, Chrome, Ctx, Lang, Missing, PageError,
+};
 use super::evidence::{parse_json, see_other, Fields, FormView};
 use super::home::page_error;
 use super::{
@@ -685,6 +687,14 @@ async fn decode_claim(
     })
 }
 
+/// A staff refusal as a page; "not found" here means no such claim.
+fn review_error(app: &AppState, ctx: &Ctx, row: &EstateRow, e: StaffError) -> Response {
+    match e {
+        StaffError::NotFound => PageError::NotFound(Missing::Claim).render(ctx, app, Some(row)),
+        other => page_error(app, ctx, other),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn show_review(
     app: &AppState,
@@ -711,7 +721,7 @@ async fn show_review(
     .await;
     let (snap, d, tz, view) = match result {
         Ok(v) => v,
-        Err(e) => return page_error(app, ctx, e),
+        Err(e) => return review_error(app, ctx, row, e),
     };
     let url = server_url(headers);
     let (mut approve_f, mut reject_f) = (FormView::blank(), FormView::blank());
@@ -778,7 +788,7 @@ async fn review_page(
         Err(e) => return page_error(&app, &ctx, e),
     };
     let Some(seq) = canonical_u64(&seq) else {
-        return page_error(&app, &ctx, StaffError::NotFound);
+        return review_error(&app, &ctx, &row, StaffError::NotFound);
     };
     show_review(
         &app,
@@ -807,7 +817,7 @@ async fn review_post(
         Err(e) => return page_error(&app, &ctx, e),
     };
     let Some(seq) = canonical_u64(&seq) else {
-        return page_error(&app, &ctx, StaffError::NotFound);
+        return review_error(&app, &ctx, &row, StaffError::NotFound);
     };
     let fields = Fields::from_pairs(pairs);
     let Some(decision) = parse_decision(fields.get("decision")) else {
@@ -876,7 +886,7 @@ async fn review_post(
                     )
                     .await
                 }
-                Err(e) => page_error(&app, &ctx, e),
+                Err(e) => review_error(&app, &ctx, &row, e),
             }
         }
     }
