@@ -8,6 +8,7 @@
 //! in the reader's language.
 
 pub mod admin;
+pub mod approvals;
 pub mod billing;
 pub mod claims;
 pub mod corrections;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(remuneration::router())
         .merge(corrections::router())
         .merge(witness::router())
+        .merge(approvals::router())
 }
 
 /// Largest form or JSON body a staff write accepts (evidence uploads and
