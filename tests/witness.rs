@@ -32,12 +32,8 @@ async fn latest(s: &Session) -> (u64, String) {
 
 fn line(text: &str, signer: &Signer) -> String {
     let now = Timestamp::now().unwrap().unix() as u64;
-    let note = Note {
-        text: text.to_string(),
-        signatures: vec![cosign_checkpoint(text, signer, now).unwrap()],
-    };
-    let formatted = note.format();
-    formatted[text.len() + 1..].trim_end().to_string()
+    let sig = cosign_checkpoint(text, signer, now).unwrap();
+    sig.format_line().trim_end().to_string()
 }
 
 async fn submit(s: &Session, size: u64, line: &str) -> (u16, String) {

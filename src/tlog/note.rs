@@ -268,7 +268,7 @@ pub struct NoteSignature {
 impl NoteSignature {
     /// `— name base64(keyid || sig)` and a newline (C2SP signed-note,
     /// "Signatures").
-    fn format_line(&self) -> String {
+    pub fn format_line(&self) -> String {
         let mut bytes = Vec::with_capacity(4 + self.sig.len());
         bytes.extend_from_slice(&self.key_id.to_be_bytes());
         bytes.extend_from_slice(&self.sig);

@@ -31,14 +31,17 @@ use super::{
     append, idempotency, open_for, request_digest, rule_message, FormErrors, StaffError,
     MAX_FORM_BYTES,
 };
+use crate::approver_key::{KeyFile, Passphrase};
 use crate::domain::{MemberId, Reason, Slug};
 use crate::http::{ApiError, AppState};
-use crate::ledger::approval::{approval_message, check_approval_signature, Decision};
+use crate::ledger::approval::{
+    approval_message, check_approval_signature, encode_signature, Decision,
+};
 use crate::ledger::policy::Requirement;
 use crate::ledger::views::Standing;
 use crate::ledger::{Body, Claim, ClaimStatus, Entry, Role, State as Ledger};
 use crate::store::{Appended, EstateRow, StoreError};
-use crate::tlog::note::VerifierKey;
+use crate::tlog::note::{Signer, VerifierKey};
 use crate::tlog::{record_hash, Hash};
 
 const ROUTE: &str = "approval";
@@ -207,31 +210,76 @@ fn parse_decision(s: &str) -> Option<Decision> {
 
 // ------------------------------------------------------------ the signing seam
 
-/// Whether the server holds an encrypted signing key for `member`, so the
-/// review page may offer a passphrase instead of a pasted signature.
-///
-/// SEAM (second way to sign): always `false` until the server-held key
-/// store is wired in; the passphrase field is then rendered.
-fn key_held(_app: &AppState, _estate: &EstateRow, _member: &MemberId) -> bool {
-    false
+/// Whether the server holds an encrypted signing key for `member` that is
+/// still the member's active ledger key, so the review page may offer a
+/// passphrase instead of a pasted signature.
+async fn key_held(app: &AppState, estate: &EstateRow, member: &MemberId, active: &str) -> bool {
+    matches!(held_key(app, estate, member).await, Ok(Some(k)) if k.verifier_key() == active)
 }
 
-/// SEAM (second way to sign): unlocks `member`'s server-held key with
-/// `passphrase` and signs `message`, returning the signature in standard
-/// base64 as entries carry it. No key store exists yet, so this always
-/// refuses on the `passphrase` field.
+/// The member's key file held on the server, if any.
+pub(crate) async fn held_key(
+    app: &AppState,
+    estate: &EstateRow,
+    member: &MemberId,
+) -> Result<Option<KeyFile>, StaffError> {
+    let slug = Slug::parse("slug", &estate.slug).map_err(|_| StaffError::NotFound)?;
+    match app.store.approver_key(&slug, member).await? {
+        None => Ok(None),
+        Some(text) => KeyFile::parse(&text).map(Some).map_err(|e| {
+            StaffError::Store(StoreError::Integrity(format!(
+                "stored key file of {member} is damaged: {e}"
+            )))
+        }),
+    }
+}
+
+/// Unlocks `member`'s server-held key with their passphrase, in memory
+/// for this one signing (Argon2id off the async threads), and returns the
+/// signer; a wrong passphrase is a field error on `passphrase`.
+pub(crate) async fn unlock_held_key(
+    app: &AppState,
+    estate: &EstateRow,
+    member: &MemberId,
+    passphrase: &str,
+    lang: Lang,
+) -> Result<Signer, StaffError> {
+    let refuse = |zh: &str, en: &str| {
+        StaffError::Fields(FormErrors::one(
+            "passphrase",
+            "bad_passphrase",
+            match lang {
+                Lang::Zh => zh.to_string(),
+                Lang::En => en.to_string(),
+            },
+        ))
+    };
+    let Some(file) = held_key(app, estate, member).await? else {
+        return Err(refuse(
+            "服务器上没有保存您的密钥",
+            "no key of yours is held on the server",
+        ));
+    };
+    let pass =
+        Passphrase::attempt(passphrase).map_err(|_| refuse("口令不正确", "wrong passphrase"))?;
+    let unlocked = tokio::task::spawn_blocking(move || file.unlock(&pass))
+        .await
+        .map_err(|_| StaffError::Store(StoreError::BadRequest("signing was interrupted".into())))?;
+    unlocked.map_err(|_| refuse("口令不正确", "wrong passphrase"))
+}
+
+/// Signs `message` with `member`'s server-held key, returning the
+/// signature in standard base64 as entries carry it.
 async fn server_signature(
-    _app: &AppState,
-    _estate: &EstateRow,
-    _member: &MemberId,
-    _passphrase: &str,
-    _message: &str,
+    app: &AppState,
+    estate: &EstateRow,
+    member: &MemberId,
+    passphrase: &str,
+    message: &str,
+    lang: Lang,
 ) -> Result<String, StaffError> {
-    Err(StaffError::Fields(FormErrors::one(
-        "passphrase",
-        "no_server_key",
-        "服务器上没有保存该成员的密钥（this member has no key held on the server）",
-    )))
+    let signer = unlock_held_key(app, estate, member, passphrase, lang).await?;
+    Ok(encode_signature(&signer.sign_raw(message.as_bytes())))
 }
 
 // ------------------------------------------------------------ refusals
@@ -386,7 +434,7 @@ async fn decide(
     let signature = if !pasted.is_empty() {
         Some(pasted.to_string())
     } else if !sub.passphrase.is_empty() {
-        match server_signature(app, row, &member, sub.passphrase, &message).await {
+        match server_signature(app, row, &member, sub.passphrase, &message, lang).await {
             Ok(s) => Some(s),
             Err(StaffError::Fields(f)) => {
                 errors.errors.extend(f.errors);
@@ -744,6 +792,12 @@ async fn show_review(
         }
     };
     let signing: Vec<&Approver> = snap.approvers.iter().filter(|a| a.key.is_some()).collect();
+    let mut key_held = false;
+    for a in &signing {
+        if let Some(k) = &a.key {
+            key_held |= self::key_held(app, row, &a.member, &k.format()).await;
+        }
+    }
     let page = ReviewPage {
         c: ctx.chrome(app, Some(row), ""),
         lang: ctx.lang,
@@ -760,7 +814,7 @@ async fn show_review(
             .any(|a| snap.approvers.iter().any(|m| m.member.as_str() == a.member)),
         can_sign: !signing.is_empty(),
         can_reject: signing.iter().any(|a| a.role == Role::Committee),
-        key_held: signing.iter().any(|a| key_held(app, row, &a.member)),
+        key_held,
         forms: vec![
             form(Decision::Approve, approve_f),
             form(Decision::Reject, reject_f),

@@ -73,6 +73,7 @@ struct EstatePage {
     slug: String,
     company: bool,
     committee: bool,
+    community: bool,
 }
 
 async fn estate_home(
@@ -91,6 +92,7 @@ async fn estate_home(
                 slug: slug.to_string(),
                 company: roles.contains(&Role::Company),
                 committee: roles.contains(&Role::Committee),
+                community: roles.contains(&Role::Community),
             };
             render(&page, &ctx).into_response()
         }

@@ -19,6 +19,7 @@ pub mod income;
 pub mod payments;
 pub mod remuneration;
 pub mod services;
+pub mod signing_key;
 pub mod tokens;
 pub mod witness;
 
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .merge(corrections::router())
         .merge(witness::router())
         .merge(approvals::router())
+        .merge(signing_key::router())
 }
 
 /// Largest form or JSON body a staff write accepts (evidence uploads and

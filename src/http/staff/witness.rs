@@ -26,6 +26,7 @@ use crate::http::pages::{render, Chrome, Ctx, Lang};
 use crate::http::AppState;
 use crate::ledger::Role;
 use crate::store::{EstateRow, StoreError};
+use crate::tlog::checkpoint::cosign_checkpoint;
 use crate::tlog::note::{Note, NoteSignature};
 
 const WITNESSES: [Role; 2] = [Role::Committee, Role::Community];
@@ -80,6 +81,8 @@ struct WitnessPage {
     signature: String,
     errors: FormErrors,
     done: bool,
+    /// The witness's key is held on the server: offer the passphrase.
+    key_held: bool,
 }
 
 async fn show(
@@ -99,6 +102,17 @@ async fn show(
             .ok_or_else(|| StoreError::NotFound("checkpoint".into()))?;
         let note = Note::parse(&cp.note).map_err(StoreError::Tlog)?;
         let last = app.store.last_cosigned(slug, member).await?.map(|l| l.0);
+        let active = app
+            .store
+            .with_state(slug, |s| {
+                s.members()
+                    .get(member)
+                    .and_then(|m| m.key.as_ref())
+                    .map(|k| k.format())
+            })
+            .await?;
+        let held = super::approvals::held_key(app, &w.row, member).await?;
+        let key_held = matches!((&held, &active), (Some(h), Some(a)) if h.verifier_key() == a);
         Ok::<_, StaffError>(WitnessPage {
             c: ctx.chrome(app, Some(&w.row), ""),
             lang: ctx.lang,
@@ -117,6 +131,7 @@ async fn show(
             signature,
             errors,
             done: ctx.param("done").ok().flatten().is_some(),
+            key_held,
         })
     }
     .await;
@@ -212,6 +227,39 @@ struct WitnessForm {
     tree_size: String,
     #[serde(default)]
     signature: String,
+    /// Instead of a signature: the passphrase of the key held on the server.
+    #[serde(default)]
+    passphrase: String,
+}
+
+/// Cosigns the checkpoint of `tree_size` with the witness's server-held
+/// key, opened with their passphrase for this one signature.
+async fn held_key_line(
+    app: &AppState,
+    w: &Witnessing,
+    tree_size: &str,
+    passphrase: &str,
+    lang: Lang,
+) -> Result<String, StaffError> {
+    let signer =
+        super::approvals::unlock_held_key(app, &w.row, &w.member, passphrase, lang).await?;
+    let size = crate::http::pages::canonical_u64(tree_size.trim()).ok_or_else(|| {
+        FormErrors::one(
+            "tree_size",
+            "bad_format",
+            "tree size must be a whole number",
+        )
+    })?;
+    let cp = app
+        .store
+        .checkpoint_at(&w.slug, size)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("checkpoint of size {size}")))?;
+    let text = Note::parse(&cp.note).map_err(StoreError::Tlog)?.text;
+    let now = Timestamp::now().map_err(|e| StoreError::BadRequest(e.message))?;
+    let sig =
+        cosign_checkpoint(&text, &signer, now.unix().max(0) as u64).map_err(StoreError::Tlog)?;
+    Ok(sig.format_line().trim_end().to_string())
 }
 
 async fn form_post(
@@ -225,16 +273,16 @@ async fn form_post(
         Ok(w) => w,
         Err(e) => return page_error(&app, &ctx, e),
     };
-    match cosign(
-        &app,
-        &w.slug,
-        &w.member,
-        &form.tree_size,
-        &form.signature,
-        ctx.lang,
-    )
-    .await
-    {
+    let line = if form.signature.trim().is_empty() && !form.passphrase.is_empty() {
+        held_key_line(&app, &w, &form.tree_size, &form.passphrase, ctx.lang).await
+    } else {
+        Ok(form.signature.clone())
+    };
+    let done = match line {
+        Ok(line) => cosign(&app, &w.slug, &w.member, &form.tree_size, &line, ctx.lang).await,
+        Err(e) => Err(e),
+    };
+    match done {
         Ok(()) => {
             Redirect::to(&format!("/estates/{}/staff/witness?done=1", w.slug)).into_response()
         }
