@@ -57,6 +57,7 @@ async fn create_small(store: &Store) -> Small {
         Body::PolicySet {
             version: 1,
             rules: PolicyRules::standard(),
+            approvals: vec![],
         }
         .into(),
     ];

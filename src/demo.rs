@@ -270,6 +270,7 @@ pub async fn load(
         Body::PolicySet {
             version: 1,
             rules: PolicyRules::standard(),
+            approvals: vec![],
         },
         t0,
     ));

@@ -330,6 +330,7 @@ async fn generate() -> Generated {
         Body::PolicySet {
             version: 1,
             rules: PolicyRules::standard(),
+            approvals: vec![],
         }
         .into(),
         Body::RemunerationRatioSet {

@@ -910,7 +910,7 @@ impl Texts {
             Body::MemberRevoked { member, reason, .. } => {
                 format!("{}：{reason}", name(member.as_str()))
             }
-            Body::PolicySet { version, rules } => {
+            Body::PolicySet { version, rules, .. } => {
                 format!("第 {version} 版；申请有效期 {} 天", rules.claim_ttl_days)
             }
             Body::RemunerationRatioSet { ratio, from } => {
@@ -967,7 +967,7 @@ impl Texts {
             Body::MemberRevoked { member, reason, .. } => {
                 format!("{}: {reason}", name(member.as_str()))
             }
-            Body::PolicySet { version, rules } => format!(
+            Body::PolicySet { version, rules, .. } => format!(
                 "version {version}; claims stay open {} days",
                 rules.claim_ttl_days
             ),

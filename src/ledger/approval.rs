@@ -54,6 +54,31 @@ pub fn approval_message(
     )
 }
 
+/// First line of a policy-change message, domain separated from claim
+/// approvals, notes and cosignatures.
+pub const POLICY_HEADER: &str = "trustfund-policy/v1";
+
+/// The exact bytes a committee member signs to agree to a new policy:
+/// the estate's origin, the new version, and the SHA-256 of the new rules'
+/// RFC 8785 bytes (so every count, amount and day is bound).
+///
+/// ```text
+/// trustfund-policy/v1\n
+/// origin <origin>\n
+/// version <new version>\n
+/// rules <SHA-256 of the rules object's RFC 8785 bytes, lowercase hex>\n
+/// ```
+pub fn policy_message(origin: &str, version: u32, rules: &super::PolicyRules) -> String {
+    let value = serde_json::to_value(rules).unwrap_or_default();
+    // Rules hold only small integers and decimal strings: JCS cannot fail.
+    let bytes = super::jcs::canonicalize(&value).unwrap_or_default();
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes.as_bytes());
+    format!(
+        "{POLICY_HEADER}\norigin {origin}\nversion {version}\nrules {}\n",
+        hex::encode(digest.as_ref())
+    )
+}
+
 /// Checks an approval signature (standard padded base64 of 64 bytes).
 pub fn check_approval_signature(
     message: &str,
@@ -79,6 +104,23 @@ pub fn encode_signature(sig: &[u8; 64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_message_bytes_are_fixed() {
+        // The rules hash is SHA-256 of the standard rules' RFC 8785 bytes as
+        // docs/FORMAT.md prints them, computed independently of this code.
+        let msg = policy_message(
+            "trustfund.example/estates/vectors",
+            2,
+            &crate::ledger::PolicyRules::standard(),
+        );
+        assert_eq!(
+            msg,
+            "trustfund-policy/v1\norigin trustfund.example/estates/vectors\nversion 2\nrules 79d2c4bb8e61f9e518c0e1ebe2321fe5badcebdd00b47964d483a72154c16278\n"
+        );
+        // Domain separated from claim approvals.
+        assert!(!msg.starts_with(APPROVAL_HEADER));
+    }
 
     #[test]
     fn message_bytes_are_fixed() {

@@ -126,6 +126,21 @@ pub mod hex_hash {
     }
 }
 
+/// A committee member's signature on a policy change (`policy_set` with
+/// version above 1), over the policy message (`docs/FORMAT.md`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyApproval {
+    pub member: MemberId,
+    /// The member's active key, as a note verifier key.
+    pub key: String,
+    /// Ed25519 over the policy message, standard padded base64.
+    pub signature: String,
+}
+
+/// Signatures a policy change may carry.
+pub const MAX_POLICY_APPROVALS: usize = 15;
+
 /// What happened: the kind and its fields. Serialised flat beside the
 /// envelope, tagged by `kind`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,8 +171,15 @@ pub enum Body {
         key: String,
         reason: Reason,
     },
-    /// Who must sign which claims. Version 1 is set at creation.
-    PolicySet { version: u32, rules: PolicyRules },
+    /// Who must sign which claims. Version 1 is set at creation; a later
+    /// version carries the committee's signatures under the policy it
+    /// replaces.
+    PolicySet {
+        version: u32,
+        rules: PolicyRules,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        approvals: Vec<PolicyApproval>,
+    },
     /// The contract ratio of fee income the company may take as remuneration.
     RemunerationRatioSet { ratio: Ratio, from: Period },
     /// A unit, known publicly only by its commitment.

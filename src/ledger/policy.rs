@@ -96,6 +96,17 @@ impl PolicyRules {
     }
 
     /// Refuses rules that could never be met or would let money out unchecked.
+    /// The committee signatures a change of this policy needs: its
+    /// strictest committee requirement, since the policy also guards the
+    /// reserve and large claims.
+    pub fn committee_to_change(&self) -> u8 {
+        let mut n = self.default.committee.max(self.reserve.committee);
+        if let Some(above) = &self.above {
+            n = n.max(above.require.committee);
+        }
+        n
+    }
+
     pub fn check(&self) -> Result<(), String> {
         for (name, r) in [("default", self.default), ("reserve", self.reserve)]
             .into_iter()

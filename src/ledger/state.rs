@@ -8,9 +8,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::account::{is_balanced, Account, Category, FundAccount, Posting, Side};
-use super::approval::{approval_message, check_approval_signature, Decision};
+use super::approval::{approval_message, check_approval_signature, policy_message, Decision};
 use super::entry::{
-    Body, Entry, Role, SealedEntry, MAX_APPROVALS, MAX_EVIDENCE, MAX_UNITS_PER_CHARGE,
+    Body, Entry, PolicyApproval, Role, SealedEntry, MAX_APPROVALS, MAX_EVIDENCE,
+    MAX_POLICY_APPROVALS, MAX_UNITS_PER_CHARGE,
 };
 use super::policy::{PolicyRules, Requirement};
 use super::statement::{
@@ -592,6 +593,66 @@ impl State {
         Ok(())
     }
 
+    /// A policy change needs, under the policy it replaces, signatures of
+    /// [`PolicyRules::committee_to_change`] distinct committee members,
+    /// each with their active key, over the policy message.
+    fn check_policy_approvals(
+        &self,
+        origin: &str,
+        version: u32,
+        rules: &PolicyRules,
+        old: &PolicyRules,
+        approvals: &[PolicyApproval],
+    ) -> Result<(), (&'static str, String)> {
+        if approvals.len() > MAX_POLICY_APPROVALS {
+            return Err((
+                "bad_approvals",
+                format!("at most {MAX_POLICY_APPROVALS} approvals"),
+            ));
+        }
+        let message = policy_message(origin, version, rules);
+        let mut keys = BTreeSet::new();
+        for a in approvals {
+            let key = VerifierKey::parse(&a.key).map_err(|e| ("bad_key", format!("key: {e}")))?;
+            let member = self
+                .members
+                .get(&a.member)
+                .ok_or_else(|| ("unknown_member", format!("no member {}", a.member)))?;
+            if member.role != Role::Committee {
+                return Err((
+                    "not_allowed",
+                    format!("{} is not a committee member", a.member),
+                ));
+            }
+            if member.key.as_ref() != Some(&key) {
+                return Err((
+                    "revoked_key",
+                    format!("that key is not member {}'s active key", a.member),
+                ));
+            }
+            check_approval_signature(&message, &a.signature, &key)
+                .map_err(|m| ("bad_signature", format!("{}: {m}", a.member)))?;
+            if !keys.insert(key.public_key) {
+                return Err((
+                    "already_approved",
+                    format!("{} signed this change twice", a.member),
+                ));
+            }
+        }
+        let need = old.committee_to_change();
+        if keys.len() < usize::from(need) {
+            return Err((
+                "policy_not_met",
+                format!(
+                    "changing the policy needs {need} committee signatures under version {}; it has {}",
+                    version - 1,
+                    keys.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn check_envelope(&self, e: &Entry) -> Result<(), RuleError> {
         let (seq, kind) = (e.seq, e.body.kind());
         if seq != self.size {
@@ -755,7 +816,11 @@ impl State {
                 }
                 m.key = None;
             }
-            Body::PolicySet { version, rules } => {
+            Body::PolicySet {
+                version,
+                rules,
+                approvals,
+            } => {
                 rules.check().map_err(|m| fail("bad_policy", m))?;
                 let expected = self.policy.as_ref().map_or(1, |(v, _)| v + 1);
                 if *version != expected {
@@ -764,10 +829,19 @@ impl State {
                         format!("policy version must be {expected}"),
                     ));
                 }
-                if *version > 1 {
-                    // A later policy must carry the committee's signatures
-                    // under the old one; until that path exists, refuse.
-                    return Err(fail("needs_approval", "changing the policy needs the committee's signatures under the current policy".into()));
+                match &self.policy {
+                    None if !approvals.is_empty() => {
+                        return Err(fail(
+                            "bad_approvals",
+                            "the first policy carries no approvals".into(),
+                        ))
+                    }
+                    None => {}
+                    Some((_, old)) => {
+                        let origin = self.info(seq, kind)?.origin.clone();
+                        self.check_policy_approvals(&origin, *version, rules, old, approvals)
+                            .map_err(|(code, m)| fail(code, m))?;
+                    }
                 }
                 self.policy = Some((*version, rules.clone()));
             }

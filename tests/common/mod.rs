@@ -211,6 +211,7 @@ impl TestEstate {
             Body::PolicySet {
                 version: 1,
                 rules: PolicyRules::standard(),
+                approvals: vec![],
             }
             .into(),
             Body::RemunerationRatioSet {

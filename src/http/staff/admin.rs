@@ -344,6 +344,7 @@ async fn create(app: &AppState, new: &NewEstate) -> Result<(), StaffError> {
         Body::PolicySet {
             version: 1,
             rules: new.rules.clone(),
+            approvals: vec![],
         }
         .into(),
         Body::RemunerationRatioSet {
