@@ -15,6 +15,7 @@ mod approver_keys;
 mod audit;
 mod bundle;
 mod imports;
+mod policy_signatures;
 mod read;
 mod views;
 mod witness;
@@ -35,6 +36,7 @@ pub use accounts::{check_login, Membership, TokenRow, UserRow};
 pub use append::{Appended, Draft, Idempotency, MAX_IDEMPOTENCY_KEY};
 pub use audit::{AuditFailure, AuditReport};
 pub use imports::{ImportRow, PaymentRow, MAX_EXPORT_ROWS};
+pub use policy_signatures::{PolicySignature, MAX_POLICY_SIGNATURE_ROWS};
 pub use read::{CheckpointRow, EstateRow, UnitRow, MAX_ENTRIES_PER_READ};
 pub use views::{
     AccountPosting, EntryFilter, EntryRow, MonthlyTotal, MAX_ACCOUNT_ROWS, MAX_PAGE_ROWS,

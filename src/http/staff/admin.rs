@@ -14,17 +14,17 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::home::page_error;
+use super::policy::{parse_policy, PolicyFields};
 use super::{append, FormErrors, StaffError};
 use crate::auth::Password;
 use crate::domain::{
-    Area, EstateTz, MemberId, Money, Name, Rate, Ratio, Slug, Timestamp, UnitCommitment, UnitId,
+    Area, EstateTz, MemberId, Name, Rate, Ratio, Slug, Timestamp, UnitCommitment, UnitId,
     UnitSecret,
 };
 use crate::http::auth::Principal;
 use crate::http::pages::{render, Chrome, Ctx, Lang};
 use crate::http::AppState;
 use crate::ledger::entry::{Currency, MAX_UNITS_PER_CHARGE};
-use crate::ledger::policy::{AboveRule, Requirement, MAX_CLAIM_TTL_DAYS, MAX_SIGNERS};
 use crate::ledger::{Body, PolicyRules, Role};
 use crate::store::{check_login, Draft, EstateRow, StoreError, UnitRow};
 use crate::tlog::note::{Signer, ALG_ED25519};
@@ -56,16 +56,8 @@ struct EstateForm {
     fee_rate: String,
     #[serde(default)]
     ratio: String,
-    #[serde(default)]
-    committee_default: String,
-    #[serde(default)]
-    committee_reserve: String,
-    #[serde(default)]
-    above_amount: String,
-    #[serde(default)]
-    claim_ttl_days: String,
-    #[serde(default)]
-    witnesses: String,
+    #[serde(flatten)]
+    policy: PolicyFields,
 }
 
 #[derive(Template)]
@@ -134,11 +126,7 @@ async fn admin_home(
         timezone: "Asia/Shanghai".into(),
         fee_rate: "2.50".into(),
         ratio: "0.10".into(),
-        committee_default: "1".into(),
-        committee_reserve: "3".into(),
-        above_amount: "50000.00".into(),
-        claim_ttl_days: "30".into(),
-        witnesses: "2".into(),
+        policy: PolicyFields::from_rules(&PolicyRules::standard()),
         ..EstateForm::default()
     };
     admin_page(
@@ -150,30 +138,6 @@ async fn admin_home(
         StatusCode::OK,
     )
     .await
-}
-
-fn small_count(
-    errors: &mut FormErrors,
-    lang: Lang,
-    field: &str,
-    raw: &str,
-    min: u8,
-    max: u8,
-) -> u8 {
-    match raw.trim().parse::<u8>() {
-        Ok(n) if (min..=max).contains(&n) => n,
-        _ => {
-            errors.add(
-                field,
-                "out_of_range",
-                match lang {
-                    Lang::Zh => format!("必须是 {min} 到 {max} 之间的整数"),
-                    Lang::En => format!("must be a whole number from {min} to {max}"),
-                },
-            );
-            min
-        }
-    }
 }
 
 /// The first entries of a new estate, parsed from the form.
@@ -198,60 +162,10 @@ fn parse_estate(form: &EstateForm, lang: Lang) -> Result<NewEstate, FormErrors> 
     if let Err(why) = crate::ledger::state::check_origin(&origin) {
         errors.add("origin", "bad_format", why);
     }
-    let committee_default = small_count(
-        &mut errors,
-        lang,
-        "committee_default",
-        &form.committee_default,
-        1,
-        MAX_SIGNERS,
-    );
-    let committee_reserve = small_count(
-        &mut errors,
-        lang,
-        "committee_reserve",
-        &form.committee_reserve,
-        1,
-        MAX_SIGNERS,
-    );
-    let witnesses = small_count(
-        &mut errors,
-        lang,
-        "witnesses",
-        &form.witnesses,
-        0,
-        MAX_SIGNERS,
-    );
-    let above = if form.above_amount.trim().is_empty() {
-        None
-    } else {
-        errors.take(
-            lang,
-            Money::parse_positive("above_amount", &form.above_amount),
-        )
-    };
-    let ttl = match form.claim_ttl_days.trim().parse::<u32>() {
-        Ok(n) if (1..=MAX_CLAIM_TTL_DAYS).contains(&n) => n,
-        _ => {
-            errors.add(
-                "claim_ttl_days",
-                "out_of_range",
-                match lang {
-                    Lang::Zh => format!("必须是 1 到 {MAX_CLAIM_TTL_DAYS} 之间的天数"),
-                    Lang::En => format!("must be 1 to {MAX_CLAIM_TTL_DAYS} days"),
-                },
-            );
-            1
-        }
-    };
+    let rules = parse_policy(&form.policy, lang, &mut errors);
     errors.clone().check()?;
-    let strict = Requirement {
-        company: 1,
-        committee: committee_reserve.max(committee_default),
-        community: 0,
-    };
-    let (Some(slug), Some(name), Some(timezone), Some(fee_rate), Some(ratio)) =
-        (slug, name, timezone, fee_rate, ratio)
+    let (Some(slug), Some(name), Some(timezone), Some(fee_rate), Some(ratio), Some(rules)) =
+        (slug, name, timezone, fee_rate, ratio, rules)
     else {
         return Err(errors);
     };
@@ -262,20 +176,7 @@ fn parse_estate(form: &EstateForm, lang: Lang) -> Result<NewEstate, FormErrors> 
         timezone,
         fee_rate,
         ratio,
-        rules: PolicyRules {
-            default: Requirement {
-                company: 1,
-                committee: committee_default,
-                community: 0,
-            },
-            reserve: strict,
-            above: above.map(|amount| AboveRule {
-                amount,
-                require: strict,
-            }),
-            claim_ttl_days: ttl,
-            witnesses,
-        },
+        rules,
     })
 }
 

@@ -17,6 +17,7 @@ pub mod home;
 pub mod import;
 pub mod income;
 pub mod payments;
+pub mod policy;
 pub mod remuneration;
 pub mod services;
 pub mod signing_key;
@@ -53,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(witness::router())
         .merge(approvals::router())
         .merge(signing_key::router())
+        .merge(policy::router())
 }
 
 /// Largest form or JSON body a staff write accepts (evidence uploads and
