@@ -13,6 +13,7 @@ pub mod billing;
 pub mod claims;
 pub mod corrections;
 pub mod evidence;
+pub mod handover;
 pub mod home;
 pub mod import;
 pub mod income;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(home::router())
         .merge(admin::router())
+        .merge(handover::router())
         .merge(tokens::router())
         .merge(billing::router())
         .merge(payments::router())
