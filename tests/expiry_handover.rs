@@ -48,17 +48,26 @@ async fn expired_claims_close_once_and_refuse_approvals(engine: Engine) {
         "the test needs a clock past 2026-02-05"
     );
 
-    let closed = store.expire_claims(&estate.slug, now, &estate.log).await.unwrap();
+    let closed = store
+        .expire_claims(&estate.slug, now, &estate.log)
+        .await
+        .unwrap();
     assert_eq!(closed.len(), 1, "only the old claim is past its window");
     assert_eq!(closed[0].kind, "claim_expired");
     assert_eq!(
         status(&store, &estate.slug, old.seq).await,
         ClaimStatus::Expired { seq: closed[0].seq }
     );
-    assert_eq!(status(&store, &estate.slug, fresh.seq).await, ClaimStatus::Pending);
+    assert_eq!(
+        status(&store, &estate.slug, fresh.seq).await,
+        ClaimStatus::Pending
+    );
 
     let size = store.tree_size(&estate.slug).await.unwrap();
-    let again = store.expire_claims(&estate.slug, now, &estate.log).await.unwrap();
+    let again = store
+        .expire_claims(&estate.slug, now, &estate.log)
+        .await
+        .unwrap();
     assert!(again.is_empty(), "a second run appends nothing");
     assert_eq!(store.tree_size(&estate.slug).await.unwrap(), size);
 
@@ -75,7 +84,10 @@ async fn expired_claims_close_once_and_refuse_approvals(engine: Engine) {
         .append(&store, vec![estate.approve(&fresh, &estate.committee[0])])
         .await
         .unwrap();
-    assert_eq!(status(&store, &estate.slug, fresh.seq).await, ClaimStatus::Pending);
+    assert_eq!(
+        status(&store, &estate.slug, fresh.seq).await,
+        ClaimStatus::Pending
+    );
 }
 
 fn new_member(estate: &TestEstate, id: &str, seed: u8) -> (MemberId, Signer) {
@@ -114,21 +126,47 @@ async fn a_handover_revokes_and_enrols_in_one_append(engine: Engine) {
     assert!(html.contains("value=\"c3\""), "active members are listed");
     let c4 = new_member(&app.alpha, "c4", 40);
     let c5 = new_member(&app.alpha, "c5", 41);
-    let enrol = format!("{}\n\n{}\n", line("c4", "王 芳", &c4), line("c5", "李明", &c5));
+    let enrol = format!(
+        "{}\n\n{}\n",
+        line("c4", "王 芳", &c4),
+        line("c5", "李明", &c5)
+    );
     let before = size(&app).await;
     let r = admin
         .post_form(
             PATH,
-            &[("revoke", "c3"), ("reason", "2026 年业委会换届"), ("enrol", &enrol)],
+            &[
+                ("revoke", "c3"),
+                ("reason", "2026 年业委会换届"),
+                ("enrol", &enrol),
+            ],
         )
         .await;
     assert_eq!(r.status().as_u16(), 303);
-    assert_eq!(size(&app).await, before + 3, "one revocation and two enrolments");
+    assert_eq!(
+        size(&app).await,
+        before + 3,
+        "one revocation and two enrolments"
+    );
     let slug = &app.alpha.slug;
-    assert!(app.store.checkpoint_at(slug, before + 1).await.unwrap().is_none());
-    assert!(app.store.checkpoint_at(slug, before + 2).await.unwrap().is_none());
+    assert!(app
+        .store
+        .checkpoint_at(slug, before + 1)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(app
+        .store
+        .checkpoint_at(slug, before + 2)
+        .await
+        .unwrap()
+        .is_none());
     assert!(
-        app.store.checkpoint_at(slug, before + 3).await.unwrap().is_some(),
+        app.store
+            .checkpoint_at(slug, before + 3)
+            .await
+            .unwrap()
+            .is_some(),
         "one append, one new checkpoint"
     );
     let kinds: Vec<String> = app
@@ -137,13 +175,24 @@ async fn a_handover_revokes_and_enrols_in_one_append(engine: Engine) {
         .await
         .unwrap()
         .iter()
-        .map(|e| serde_json::from_str::<serde_json::Value>(e).unwrap()["kind"].as_str().unwrap().to_string())
+        .map(|e| {
+            serde_json::from_str::<serde_json::Value>(e).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
-    assert_eq!(kinds, ["member_revoked", "member_enrolled", "member_enrolled"]);
+    assert_eq!(
+        kinds,
+        ["member_revoked", "member_enrolled", "member_enrolled"]
+    );
     assert!(!active(&app, "c3").await);
     assert!(active(&app, "c4").await && active(&app, "c5").await);
     let (_, html) = admin.page(&format!("{PATH}?done=1")).await;
-    assert!(!html.contains("value=\"c3\""), "c3 is no longer listed as active");
+    assert!(
+        !html.contains("value=\"c3\""),
+        "c3 is no longer listed as active"
+    );
 
     // c3 comes back only with a new key: its old one is refused.
     let c3 = &app.alpha.committee[2];
@@ -152,7 +201,9 @@ async fn a_handover_revokes_and_enrols_in_one_append(engine: Engine) {
     assert_eq!(r.status().as_u16(), 422);
     assert!(!active(&app, "c3").await);
     let c3_new = new_member(&app.alpha, "c3", 42);
-    let r = admin.post_form(PATH, &[("enrol", &line("c3", "回任", &c3_new))]).await;
+    let r = admin
+        .post_form(PATH, &[("enrol", &line("c3", "回任", &c3_new))])
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     assert!(active(&app, "c3").await);
 }
@@ -168,14 +219,21 @@ async fn revoked_approvals_stop_counting_on_pending_claims(engine: Engine) {
     a.append(&app.store, vec![a.approve(&claim, &a.committee[2])])
         .await
         .unwrap();
-    assert_eq!(status(&app.store, &a.slug, claim.seq).await, ClaimStatus::Pending);
+    assert_eq!(
+        status(&app.store, &a.slug, claim.seq).await,
+        ClaimStatus::Pending
+    );
 
     let admin = app.login("admin").await;
     let c4 = new_member(a, "c4", 40);
     let r = admin
         .post_form(
             PATH,
-            &[("revoke", "c3"), ("reason", "换届"), ("enrol", &line("c4", "王芳", &c4))],
+            &[
+                ("revoke", "c3"),
+                ("reason", "换届"),
+                ("enrol", &line("c4", "王芳", &c4)),
+            ],
         )
         .await;
     assert_eq!(r.status().as_u16(), 303);
@@ -184,14 +242,27 @@ async fn revoked_approvals_stop_counting_on_pending_claims(engine: Engine) {
     let company: Vec<Draft> = vec![a.approve(&claim, &a.company)];
     let out = a.append(&app.store, company).await.unwrap();
     assert_eq!(out.len(), 1, "the company approval alone executes nothing");
-    assert_eq!(status(&app.store, &a.slug, claim.seq).await, ClaimStatus::Pending);
+    assert_eq!(
+        status(&app.store, &a.slug, claim.seq).await,
+        ClaimStatus::Pending
+    );
     // c3's old key cannot approve again either.
-    match a.append(&app.store, vec![a.approve(&claim, &a.committee[2])]).await {
+    match a
+        .append(&app.store, vec![a.approve(&claim, &a.committee[2])])
+        .await
+    {
         Err(StoreError::Rule(r)) => assert_eq!(r.code, "revoked_key", "{r}"),
         other => panic!("a revoked key must not approve: {other:?}"),
     }
-    let out = a.append(&app.store, vec![a.approve(&claim, &c4)]).await.unwrap();
-    assert_eq!(out.len(), 2, "c4's approval completes the policy and executes");
+    let out = a
+        .append(&app.store, vec![a.approve(&claim, &c4)])
+        .await
+        .unwrap();
+    assert_eq!(
+        out.len(),
+        2,
+        "c4's approval completes the policy and executes"
+    );
     assert_eq!(out[1].kind, "disbursement_executed");
     assert!(matches!(
         status(&app.store, &a.slug, claim.seq).await,
@@ -205,13 +276,23 @@ async fn a_handover_with_one_bad_line_changes_nothing(engine: Engine) {
     let c4 = new_member(&app.alpha, "c4", 40);
     let before = size(&app).await;
     // Line 2 reuses c1's key: the ledger refuses it, and so the whole hand-over.
-    let reused = format!("{}\n{}", line("c4", "王芳", &c4), line("c5", "李明", &app.alpha.committee[0]));
+    let reused = format!(
+        "{}\n{}",
+        line("c4", "王芳", &c4),
+        line("c5", "李明", &app.alpha.committee[0])
+    );
     let r = admin
-        .post_form(PATH, &[("revoke", "c3"), ("reason", "换届"), ("enrol", &reused)])
+        .post_form(
+            PATH,
+            &[("revoke", "c3"), ("reason", "换届"), ("enrol", &reused)],
+        )
         .await;
     assert_eq!(r.status().as_u16(), 422);
     let html = r.text().await.unwrap();
-    assert!(html.contains("第 2 行") || html.contains("line 2"), "{html}");
+    assert!(
+        html.contains("第 2 行") || html.contains("line 2"),
+        "{html}"
+    );
     assert!(html.contains("aria-invalid=\"true\""));
     assert_eq!(size(&app).await, before);
     assert!(active(&app, "c3").await && !active(&app, "c4").await);
@@ -219,17 +300,30 @@ async fn a_handover_with_one_bad_line_changes_nothing(engine: Engine) {
     // A line that does not parse is refused before the ledger sees anything.
     let garbled = format!("{}\nc5 committee", line("c4", "王芳", &c4));
     let r = admin
-        .post_form(PATH, &[("revoke", "c3"), ("reason", "换届"), ("enrol", &garbled)])
+        .post_form(
+            PATH,
+            &[("revoke", "c3"), ("reason", "换届"), ("enrol", &garbled)],
+        )
         .await;
     assert_eq!(r.status().as_u16(), 400);
     // A key that is not a verifier key, and an unknown member to revoke.
     let bad_key = format!("{}\nc5 committee 李明 not-a-key", line("c4", "王芳", &c4));
     let r = admin
-        .post_form(PATH, &[("revoke", "c3"), ("reason", "换届"), ("enrol", &bad_key)])
+        .post_form(
+            PATH,
+            &[("revoke", "c3"), ("reason", "换届"), ("enrol", &bad_key)],
+        )
         .await;
     assert_eq!(r.status().as_u16(), 422);
     let r = admin
-        .post_form(PATH, &[("revoke", "c9"), ("reason", "换届"), ("enrol", &line("c4", "王芳", &c4))])
+        .post_form(
+            PATH,
+            &[
+                ("revoke", "c9"),
+                ("reason", "换届"),
+                ("enrol", &line("c4", "王芳", &c4)),
+            ],
+        )
         .await;
     assert_eq!(r.status().as_u16(), 422);
     assert_eq!(size(&app).await, before);

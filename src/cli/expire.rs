@@ -24,7 +24,11 @@ pub struct EstateExpiry {
 
 /// Runs [`Store::expire_claims`] on every estate that is not frozen. One
 /// estate failing (a missing key, a refused append) does not stop the rest.
-pub async fn expire_all(store: &Store, keys: &Keyring, now: Timestamp) -> Result<Vec<EstateExpiry>, String> {
+pub async fn expire_all(
+    store: &Store,
+    keys: &Keyring,
+    now: Timestamp,
+) -> Result<Vec<EstateExpiry>, String> {
     let estates = store.list_estates().await.map_err(|e| e.to_string())?;
     let mut out = Vec::with_capacity(estates.len());
     for estate in estates {
@@ -59,7 +63,9 @@ pub async fn run(args: ExpireArgs) -> Result<ExitCode, String> {
     let mut failed = false;
     for run in runs? {
         match run.result {
-            Ok(closed) if closed.is_empty() => println!("{}: no claim is past its expiry", run.slug),
+            Ok(closed) if closed.is_empty() => {
+                println!("{}: no claim is past its expiry", run.slug)
+            }
             Ok(closed) => {
                 for a in &closed {
                     println!("{}: claim closed as expired by entry {}", run.slug, a.seq);
@@ -71,5 +77,9 @@ pub async fn run(args: ExpireArgs) -> Result<ExitCode, String> {
             }
         }
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

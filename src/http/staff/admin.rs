@@ -461,7 +461,10 @@ async fn estate_admin_page(
     }
 }
 
-pub(crate) async fn open_estate(app: &AppState, slug: &str) -> Result<(Slug, EstateRow), StaffError> {
+pub(crate) async fn open_estate(
+    app: &AppState,
+    slug: &str,
+) -> Result<(Slug, EstateRow), StaffError> {
     let slug = Slug::parse("slug", slug).map_err(|_| StaffError::NotFound)?;
     match app.store.estate(&slug).await? {
         Some(row) => Ok((slug, row)),

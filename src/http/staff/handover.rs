@@ -440,7 +440,10 @@ async fn hand_over(
         Err(StaffError::Store(StoreError::Rule(r))) => {
             // Entry seqs follow the drafts' order: revocations, then the
             // arrivals in line order.
-            let index = r.seq.checked_sub(size).and_then(|i| usize::try_from(i).ok());
+            let index = r
+                .seq
+                .checked_sub(size)
+                .and_then(|i| usize::try_from(i).ok());
             let message = rule_message(lang, &r);
             Err(match index {
                 Some(i) if i < revoked => FormErrors::one("revoke", r.code, message),
