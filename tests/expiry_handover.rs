@@ -12,6 +12,7 @@ use trustfund::tlog::note::{Signer, ALG_COSIGNATURE_V1};
 
 both_engines!(
     expired_claims_close_once_and_refuse_approvals,
+    the_expire_claims_command_closes_what_is_due,
     a_handover_revokes_and_enrols_in_one_append,
     revoked_approvals_stop_counting_on_pending_claims,
     a_handover_with_one_bad_line_changes_nothing,
@@ -88,6 +89,37 @@ async fn expired_claims_close_once_and_refuse_approvals(engine: Engine) {
         status(&store, &estate.slug, fresh.seq).await,
         ClaimStatus::Pending
     );
+}
+
+async fn the_expire_claims_command_closes_what_is_due(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let store = db.open().await;
+    let estate = TestEstate::create(&store, &db.keys(), "cli").await;
+    let mut old = estate.claim(FundAccount::Operating, "100.00");
+    old.at = Some(Timestamp::from_unix(estate.t0.unix() + DAY).unwrap());
+    let old = estate.append(&store, vec![old]).await.unwrap().remove(0);
+    let run = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_trustfund"));
+        cmd.arg("expire-claims")
+            .arg("--data-dir")
+            .arg(db.data_dir())
+            .env_remove("DATABASE_URL");
+        if let Some(url) = db.database_url() {
+            cmd.env("DATABASE_URL", url);
+        }
+        cmd.output().unwrap()
+    };
+    let first = run();
+    assert!(first.status.success(), "{first:?}");
+    let out = String::from_utf8_lossy(&first.stdout);
+    assert!(out.contains("cli: claim closed as expired"), "{out}");
+    assert!(matches!(
+        status(&store, &estate.slug, old.seq).await,
+        ClaimStatus::Expired { .. }
+    ));
+    let second = run();
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stdout).contains("no claim is past its expiry"));
 }
 
 fn new_member(estate: &TestEstate, id: &str, seed: u8) -> (MemberId, Signer) {
