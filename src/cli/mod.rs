@@ -1,6 +1,7 @@
 //! Command line: one module per subcommand.
 
 mod audit;
+mod expire;
 mod export;
 mod keygen;
 mod receipt;
@@ -52,6 +53,9 @@ enum Command {
     /// Sign an approval or rejection of a claim with an approver key file;
     /// shows the claim and the exact message first.
     Sign(sign::SignArgs),
+    /// Close every pending claim whose approval window has passed (one
+    /// `claim_expired` entry each); `serve` also does this every 5 minutes.
+    ExpireClaims(expire::ExpireArgs),
 }
 
 /// Where data lives; shared by every subcommand that opens the database.
@@ -100,6 +104,7 @@ impl Cli {
             Command::User(args) => user::run(args).await,
             Command::Keygen(args) => keygen::run(args),
             Command::Sign(args) => sign::run(args).await,
+            Command::ExpireClaims(args) => expire::run(args).await,
         };
         match result {
             Ok(code) => code,

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 
@@ -10,6 +11,7 @@ use super::DataArgs;
 use crate::domain::Timestamp;
 use crate::http::{router, AppState};
 use crate::keys::Keyring;
+use crate::store::Store;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -84,6 +86,12 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
             }
         }
     }
+    // Claims past their window close by themselves: once now, then every
+    // few minutes, for as long as the server runs.
+    tokio::spawn(expire_claims_forever(
+        store.clone(),
+        Keyring::new(args.data.data_dir()),
+    ));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("--listen {}: {e}", args.listen))?;
@@ -102,6 +110,43 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
     .map_err(|e| format!("server: {e}"))?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// How often `serve` closes expired claims.
+const EXPIRY_INTERVAL: Duration = Duration::from_secs(5 * 60);
+
+/// Closes expired claims on every non-frozen estate, now and then every
+/// [`EXPIRY_INTERVAL`]. Errors are logged, never fatal: a failed run is
+/// simply tried again next time.
+async fn expire_claims_forever(store: Arc<Store>, keys: Keyring) {
+    let mut tick = tokio::time::interval(EXPIRY_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = match Timestamp::now() {
+            Ok(now) => now,
+            Err(e) => {
+                tracing::error!(error = %e.message, "claim expiry: no clock");
+                continue;
+            }
+        };
+        match super::expire::expire_all(&store, &keys, now).await {
+            Ok(runs) => {
+                for run in runs {
+                    match run.result {
+                        Ok(closed) if closed.is_empty() => {}
+                        Ok(closed) => {
+                            tracing::info!(estate = %run.slug, closed = closed.len(), "expired claims closed")
+                        }
+                        Err(e) => {
+                            tracing::error!(estate = %run.slug, error = %e, "claim expiry failed")
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "claim expiry: cannot list estates"),
+        }
+    }
 }
 
 async fn shutdown() {

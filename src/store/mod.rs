@@ -14,6 +14,7 @@ mod append;
 mod approver_keys;
 mod audit;
 mod bundle;
+mod expiry;
 mod imports;
 mod policy_signatures;
 mod read;

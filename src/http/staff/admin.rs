@@ -71,7 +71,7 @@ struct AdminPage {
     host: String,
 }
 
-fn status_page(page: &impl Template, ctx: &Ctx, status: StatusCode) -> Response {
+pub(crate) fn status_page(page: &impl Template, ctx: &Ctx, status: StatusCode) -> Response {
     match render(page, ctx) {
         Ok(mut r) => {
             *r.status_mut() = status;
@@ -363,7 +363,10 @@ async fn estate_admin_page(
     }
 }
 
-async fn open_estate(app: &AppState, slug: &str) -> Result<(Slug, EstateRow), StaffError> {
+pub(crate) async fn open_estate(
+    app: &AppState,
+    slug: &str,
+) -> Result<(Slug, EstateRow), StaffError> {
     let slug = Slug::parse("slug", slug).map_err(|_| StaffError::NotFound)?;
     match app.store.estate(&slug).await? {
         Some(row) => Ok((slug, row)),

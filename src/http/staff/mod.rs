@@ -13,6 +13,7 @@ pub mod billing;
 pub mod claims;
 pub mod corrections;
 pub mod evidence;
+pub mod handover;
 pub mod home;
 pub mod import;
 pub mod income;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(home::router())
         .merge(admin::router())
+        .merge(handover::router())
         .merge(tokens::router())
         .merge(billing::router())
         .merge(payments::router())
