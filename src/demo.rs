@@ -207,6 +207,40 @@ pub async fn create_accounts(store: &Store, slug: &Slug, now: Timestamp) -> Resu
     Ok(())
 }
 
+/// Keeps the demo accounts' signing keys on the server, sealed under the
+/// demo password, so a newcomer can approve a claim on the web.
+async fn hold_demo_keys(
+    store: &Store,
+    slug: &Slug,
+    origin: &str,
+    seeds: &BTreeMap<MemberId, [u8; 32]>,
+    now: Timestamp,
+) -> Result<(), DemoError> {
+    use rand::RngCore;
+    let pass = crate::approver_key::Passphrase::new_choice(DEMO_PASSWORD)
+        .map_err(|e| DemoError::Fixture(e.to_string()))?;
+    for (_, member) in DEMO_ACCOUNTS.iter().filter_map(|a| a.role) {
+        let id = MemberId::parse("member", member)?;
+        let Some(seed) = seeds.get(&id) else { continue };
+        let (mut salt, mut nonce) = ([0u8; 16], [0u8; 12]);
+        rand::rngs::OsRng.fill_bytes(&mut salt);
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let (file, _) = crate::approver_key::KeyFile::seal(
+            &format!("{origin}/members/{member}"),
+            seed,
+            &pass,
+            crate::approver_key::Kdf::DEFAULT,
+            salt,
+            nonce,
+        )
+        .map_err(|e| DemoError::Fixture(e.to_string()))?;
+        store
+            .put_approver_key(slug, &id, &file.format(), now)
+            .await?;
+    }
+    Ok(())
+}
+
 /// An approver in the demo, with the key they sign with.
 struct Approver {
     id: MemberId,
@@ -226,6 +260,7 @@ pub async fn load(
         serde_json::from_str(DEMO_JSON).map_err(|e| DemoError::Fixture(e.to_string()))?;
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let files = DemoFiles::default();
+    let mut seeds: BTreeMap<MemberId, [u8; 32]> = BTreeMap::new();
     let slug = Slug::parse("slug", &spec.slug)?;
     let tz = EstateTz::parse("timezone", &spec.timezone)?;
     let fee_rate = Rate::parse("fee_rate", &spec.fee_rate)?;
@@ -296,6 +331,7 @@ pub async fn load(
             },
             t0,
         ));
+        seeds.insert(id.clone(), seed);
         approvers.push(Approver { id, role, signer });
     }
     let mut units: Vec<(UnitCommitment, Money, usize)> = Vec::new();
@@ -694,6 +730,8 @@ pub async fn load(
             .put(bytes)
             .map_err(|e| DemoError::Fixture(format!("demo evidence: {e}")))?;
     }
+
+    hold_demo_keys(store, &slug, &spec.origin, &seeds, now).await?;
 
     Ok(DemoSummary {
         slug,

@@ -155,3 +155,47 @@ async fn the_demo_looks_like_a_real_trust_model_estate() {
         .expect("unit 1-101");
     assert_eq!(unit.secret.len(), 20);
 }
+
+/// A newcomer can sign in as the demo's committee chair and approve the
+/// pending claim with the key the demo keeps on the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_committee_key_is_held_under_the_demo_password() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let (store, summary) = load(&db).await;
+    let c1 = trustfund::domain::MemberId::parse("m", "c1").unwrap();
+    let text = store
+        .approver_key(&summary.slug, &c1)
+        .await
+        .unwrap()
+        .expect("c1's key is held");
+    let file = trustfund::approver_key::KeyFile::parse(&text).unwrap();
+    let pass =
+        trustfund::approver_key::Passphrase::attempt(trustfund::demo::DEMO_PASSWORD).unwrap();
+    let signer = file.unlock(&pass).unwrap();
+    let active = store
+        .with_state(&summary.slug, |s| {
+            s.members()[&c1].key.as_ref().map(|k| k.format())
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        active,
+        Some(signer.verifier_key().format()),
+        "it is c1's enrolled key"
+    );
+    let p1 = trustfund::domain::MemberId::parse("m", "p1").unwrap();
+    assert!(store
+        .approver_key(&summary.slug, &p1)
+        .await
+        .unwrap()
+        .is_some());
+    let c2 = trustfund::domain::MemberId::parse("m", "c2").unwrap();
+    assert!(
+        store
+            .approver_key(&summary.slug, &c2)
+            .await
+            .unwrap()
+            .is_none(),
+        "only demo accounts' keys"
+    );
+}
