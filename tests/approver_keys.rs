@@ -403,6 +403,55 @@ async fn sign_against_the_server_verifies() {
     let key = VerifierKey::parse(&vkey).unwrap();
     check_approval_signature(&msg, out["signature"].as_str().unwrap(), &key).unwrap();
 
+    // The server takes that offline signature: enrol c9 with the key, let
+    // the company sign, then submit c9's signature through the API.
+    app.alpha
+        .append(
+            &app.store,
+            vec![
+                trustfund::ledger::Body::MemberEnrolled {
+                    member: trustfund::domain::MemberId::parse("m", "c9").unwrap(),
+                    name: trustfund::domain::Name::parse("n", "c9").unwrap(),
+                    role: trustfund::ledger::Role::Committee,
+                    key: vkey.clone(),
+                }
+                .into(),
+                app.alpha.approve(&claim, &app.alpha.company),
+            ],
+        )
+        .await
+        .unwrap();
+    let hash = trustfund::auth::Password::new_choice(common::staff::PASSWORD)
+        .unwrap()
+        .hash();
+    let nine = app
+        .store
+        .create_user("nine", "c9", &hash, false, Timestamp::now().unwrap())
+        .await
+        .unwrap();
+    app.store
+        .grant(
+            nine,
+            &app.alpha.slug,
+            trustfund::ledger::Role::Committee,
+            Some("c9"),
+        )
+        .await
+        .unwrap();
+    let token = app.api_token("nine", &app.alpha).await;
+    let (status, body) = token
+        .post_json(
+            &format!("/api/v1/estates/alpha/claims/{}/approvals", claim.seq),
+            &serde_json::json!({"decision": "approve", "signature": out["signature"]}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(
+        body["executed"].is_u64(),
+        "c9's signature completed the policy: {body}"
+    );
+
     // Entry 0 is not a claim.
     let o = sign(0).await;
     assert!(!o.status.success());
