@@ -18,7 +18,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::pages::{encode, render, Chrome, Ctx, Lang};
+use super::pages::{encode, render_status, Chrome, Ctx, Lang};
 use super::ratelimit::{ClientIp, RateLimiter};
 use super::{ApiError, AppState};
 use crate::auth::{dummy_hash, Password, Token};
@@ -315,13 +315,7 @@ fn login_form(
         login,
         error,
     };
-    match render(&page, ctx) {
-        Ok(mut r) => {
-            *r.status_mut() = status;
-            r
-        }
-        Err(e) => e.into_response(),
-    }
+    render_status(&page, ctx, status)
 }
 
 async fn login_page(State(app): State<AppState>, ctx: Ctx) -> Response {

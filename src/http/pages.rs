@@ -367,6 +367,18 @@ impl PageError {
     }
 }
 
+/// Renders a page with a status other than 200 (a form shown again with
+/// its refusals, a 403 page…).
+pub fn render_status(page: &impl Template, ctx: &Ctx, status: StatusCode) -> Response {
+    match render(page, ctx) {
+        Ok(mut r) => {
+            *r.status_mut() = status;
+            r
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
 /// Renders a page in the chosen language, remembering an explicit choice.
 pub fn render(page: &impl Template, ctx: &Ctx) -> Result<Response, ApiError> {
     render_lang(page, ctx.explicit.as_deref(), ctx.lang)

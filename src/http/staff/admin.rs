@@ -22,7 +22,7 @@ use crate::domain::{
     UnitSecret,
 };
 use crate::http::auth::Principal;
-use crate::http::pages::{render, Chrome, Ctx, Lang};
+use crate::http::pages::{render_status, Chrome, Ctx, Lang};
 use crate::http::AppState;
 use crate::ledger::entry::{Currency, MAX_UNITS_PER_CHARGE};
 use crate::ledger::{Body, PolicyRules, Role};
@@ -71,16 +71,6 @@ struct AdminPage {
     host: String,
 }
 
-pub(crate) fn status_page(page: &impl Template, ctx: &Ctx, status: StatusCode) -> Response {
-    match render(page, ctx) {
-        Ok(mut r) => {
-            *r.status_mut() = status;
-            r
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
 fn host_of(headers: &axum::http::HeaderMap) -> String {
     headers
         .get(axum::http::header::HOST)
@@ -110,7 +100,7 @@ async fn admin_page(
         errors,
         host,
     };
-    status_page(&page, ctx, status)
+    render_status(&page, ctx, status)
 }
 
 async fn admin_home(
@@ -358,7 +348,7 @@ async fn estate_admin_page(
     }
     .await;
     match result {
-        Ok(page) => status_page(&page, ctx, status),
+        Ok(page) => render_status(&page, ctx, status),
         Err(e) => page_error(app, ctx, e),
     }
 }
@@ -619,7 +609,7 @@ async fn unit_codes(
     match result {
         Ok(page) => {
             tracing::info!(estate = %slug, admin = %who.user.login, "unit codes viewed");
-            let mut r = status_page(&page, &ctx, StatusCode::OK);
+            let mut r = render_status(&page, &ctx, StatusCode::OK);
             // Secrets: never cached by a shared proxy or the browser.
             r.headers_mut().insert(
                 axum::http::header::CACHE_CONTROL,

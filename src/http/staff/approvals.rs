@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 use super::super::auth::Principal;
 use super::super::claims::{self as public_claims, ClaimRow, DecisionRow};
 use super::super::pages::{
-    canonical_u64, local_time, open_estate, render, Chrome, Ctx, Lang, Missing, PageError,
+    canonical_u64, local_time, open_estate, render, render_status, Chrome, Ctx, Lang, Missing,
+    PageError,
 };
 use super::evidence::{parse_json, see_other, Fields, FormView};
 use super::home::page_error;
@@ -821,13 +822,7 @@ async fn show_review(
         ],
         d,
     };
-    match render(&page, ctx) {
-        Ok(mut r) => {
-            *r.status_mut() = status;
-            r
-        }
-        Err(e) => e.into_response(),
-    }
+    render_status(&page, ctx, status)
 }
 
 async fn review_page(

@@ -10,7 +10,7 @@ use axum::{Form, Router};
 use serde::{Deserialize, Serialize};
 
 use super::super::auth::Principal;
-use super::super::pages::{render, Chrome, Ctx, Lang};
+use super::super::pages::{render_status, Chrome, Ctx, Lang};
 use super::home::page_error;
 use super::{
     append, idempotency, new_form_key, open_for, request_digest, FormErrors, StaffError,
@@ -149,13 +149,7 @@ async fn show(
         done,
         idempotency_key: new_form_key(),
     };
-    match render(&page, ctx) {
-        Ok(mut r) => {
-            *r.status_mut() = status;
-            r
-        }
-        Err(e) => e.into_response(),
-    }
+    render_status(&page, ctx, status)
 }
 
 #[derive(Deserialize)]

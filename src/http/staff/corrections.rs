@@ -12,7 +12,7 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use super::super::auth::Principal;
-use super::super::pages::{canonical_u64, local_time, render, Chrome, Ctx, Lang};
+use super::super::pages::{canonical_u64, local_time, render_status, Chrome, Ctx, Lang};
 use super::evidence::{
     created, parse_json, place_errors, refusal_status, see_other, submit, Fields, FormView,
 };
@@ -143,13 +143,7 @@ async fn show(
         target,
         f,
     };
-    match render(&page, ctx) {
-        Ok(mut r) => {
-            *r.status_mut() = status;
-            r
-        }
-        Err(e) => e.into_response(),
-    }
+    render_status(&page, ctx, status)
 }
 
 fn no_entry(lang: Lang, seq: u64) -> String {

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 
-use super::admin::{open_estate, status_page};
+use super::admin::open_estate;
 use super::home::page_error;
 use super::{
     append, idempotency, new_form_key, request_digest, rule_message, FormErrors, StaffError,
@@ -18,6 +18,7 @@ use super::{
 };
 use crate::domain::{MemberId, Name, Reason};
 use crate::http::auth::Principal;
+use crate::http::pages::render_status;
 use crate::http::pages::{Chrome, Ctx, Lang};
 use crate::http::AppState;
 use crate::ledger::{Body, Role, State as Ledger};
@@ -135,7 +136,7 @@ async fn render_page(
     }
     .await;
     match result {
-        Ok(page) => status_page(&page, ctx, status),
+        Ok(page) => render_status(&page, ctx, status),
         Err(e) => page_error(app, ctx, e),
     }
 }

@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::Router;
 
 use super::super::auth::Principal;
-use super::super::pages::{render, Chrome, Ctx, Lang};
+use super::super::pages::{render, render_status, Chrome, Ctx, Lang};
 use super::{open_for, StaffError};
 use crate::http::AppState;
 use crate::ledger::Role;
@@ -158,11 +158,5 @@ fn forbidden_page(
         lang: ctx.lang,
         message,
     };
-    match render(&page, ctx) {
-        Ok(mut r) => {
-            *r.status_mut() = status;
-            r
-        }
-        Err(e) => e.into_response(),
-    }
+    render_status(&page, ctx, status)
 }

@@ -22,7 +22,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::super::auth::Principal;
-use super::super::pages::{render, Chrome, Ctx, Lang};
+use super::super::pages::{render, render_status, Chrome, Ctx, Lang};
 use super::home::page_error;
 use super::payments::today;
 use super::{append, new_form_key, open_for, request_digest, StaffError};
@@ -557,13 +557,7 @@ fn show_preview(
         refusal,
         idempotency_key: new_form_key(),
     };
-    match render(&page, ctx) {
-        Ok(mut r) => {
-            *r.status_mut() = status;
-            r
-        }
-        Err(e) => e.into_response(),
-    }
+    render_status(&page, ctx, status)
 }
 
 async fn preview_page(

@@ -6,13 +6,13 @@ use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use super::super::auth::Principal;
-use super::super::pages::{render, Chrome, Ctx, Lang};
+use super::super::pages::{render_status, Chrome, Ctx, Lang};
 use super::evidence::{EntryForm, Fields, FormView, MAX_UPLOAD_BYTES};
 use super::home::page_error;
 use super::{open_for, FormErrors, MAX_FORM_BYTES};
@@ -112,13 +112,7 @@ fn show(app: &AppState, ctx: &Ctx, row: &EstateRow, f: FormView, status: StatusC
             .map(|s| (s.as_str(), source_label(ctx.lang, *s)))
             .collect(),
     };
-    match render(&page, ctx) {
-        Ok(mut r) => {
-            *r.status_mut() = status;
-            r
-        }
-        Err(e) => e.into_response(),
-    }
+    render_status(&page, ctx, status)
 }
 
 async fn form_page(

@@ -13,7 +13,7 @@ use axum::{Form, Router};
 use serde::{Deserialize, Serialize};
 
 use super::super::auth::Principal;
-use super::super::pages::{render, Chrome, Ctx, Lang};
+use super::super::pages::{render_status, Chrome, Ctx, Lang};
 use super::billing::{api_refusal, refusal_status};
 use super::home::page_error;
 use super::{
@@ -240,13 +240,7 @@ async fn show(
         idempotency_key: new_form_key(),
         today,
     };
-    match render(&page, ctx) {
-        Ok(mut r) => {
-            *r.status_mut() = status;
-            r
-        }
-        Err(e) => e.into_response(),
-    }
+    render_status(&page, ctx, status)
 }
 
 async fn payment_page(

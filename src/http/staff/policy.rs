@@ -20,7 +20,7 @@ use super::home::page_error;
 use super::{append, open_for, FormErrors, StaffError};
 use crate::domain::{MemberId, Money, Slug, Timestamp};
 use crate::http::auth::{AuthError, Principal};
-use crate::http::pages::{render, Chrome, Ctx, Lang};
+use crate::http::pages::{render_status, Chrome, Ctx, Lang};
 use crate::http::AppState;
 use crate::ledger::approval::{check_approval_signature, encode_signature, policy_message};
 use crate::ledger::entry::PolicyApproval;
@@ -375,13 +375,7 @@ async fn show(
     }
     .await;
     match result {
-        Ok(page) => match render(&page, ctx) {
-            Ok(mut r) => {
-                *r.status_mut() = status;
-                r
-            }
-            Err(e) => e.into_response(),
-        },
+        Ok(page) => render_status(&page, ctx, status),
         Err(e) => page_error(app, ctx, e),
     }
 }

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::super::auth::Principal;
-use super::super::pages::{cny, decimal, render, Chrome, Ctx, Lang};
+use super::super::pages::{cny, decimal, render_status, Chrome, Ctx, Lang};
 use super::evidence::{
     created, parse_json, place_errors, refusal_status, see_other, submit, Fields, FormView,
 };
@@ -164,13 +164,7 @@ async fn show(
         months,
         f,
     };
-    match render(&page, ctx) {
-        Ok(mut r) => {
-            *r.status_mut() = status;
-            r
-        }
-        Err(e) => e.into_response(),
-    }
+    render_status(&page, ctx, status)
 }
 
 async fn page(

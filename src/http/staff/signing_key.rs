@@ -21,7 +21,7 @@ use super::{open_for, FormErrors, StaffError};
 use crate::approver_key::{KeyFile, Passphrase};
 use crate::domain::{MemberId, Slug, Timestamp};
 use crate::http::auth::{AuthError, Principal};
-use crate::http::pages::{render, Chrome, Ctx, Lang};
+use crate::http::pages::{render_status, Chrome, Ctx, Lang};
 use crate::http::AppState;
 use crate::ledger::Role;
 use crate::store::{EstateRow, StoreError};
@@ -111,13 +111,7 @@ async fn show(
         created: ctx.param("created").ok().flatten().is_some(),
         errors,
     };
-    match render(&page, ctx) {
-        Ok(mut r) => {
-            *r.status_mut() = status;
-            r
-        }
-        Err(e) => e.into_response(),
-    }
+    render_status(&page, ctx, status)
 }
 
 async fn page(

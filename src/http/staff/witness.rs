@@ -22,7 +22,7 @@ use super::home::page_error;
 use super::{open_for, FormErrors, StaffError};
 use crate::domain::{MemberId, Slug, Timestamp};
 use crate::http::auth::{AuthError, Principal};
-use crate::http::pages::{render, Chrome, Ctx, Lang};
+use crate::http::pages::{render_status, Chrome, Ctx, Lang};
 use crate::http::AppState;
 use crate::ledger::Role;
 use crate::store::{EstateRow, StoreError};
@@ -136,13 +136,7 @@ async fn show(
     }
     .await;
     match result {
-        Ok(page) => match render(&page, ctx) {
-            Ok(mut r) => {
-                *r.status_mut() = status;
-                r
-            }
-            Err(e) => e.into_response(),
-        },
+        Ok(page) => render_status(&page, ctx, status),
         Err(e) => page_error(app, ctx, e),
     }
 }
