@@ -350,9 +350,8 @@ async fn keygen_then_offline_sign_verifies() {
     assert!(text(&o.stderr).contains("--claim"), "{}", text(&o.stderr));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_against_the_server_verifies() {
-    let app = StaffApp::start(Engine::Sqlite).await;
+async fn sign_against_the_server_verifies(engine: Engine) {
+    let app = StaffApp::start(engine).await;
     let claim = app
         .store
         .append(
@@ -462,7 +461,7 @@ async fn sign_against_the_server_verifies() {
     );
 }
 
-both_engines!(server_keeps_key_files);
+both_engines!(server_keeps_key_files, sign_against_the_server_verifies);
 
 async fn server_keeps_key_files(engine: Engine) {
     let db = TestDb::new(engine).await;
