@@ -1,6 +1,7 @@
 //! The staff side's two deliberately bounded costs: reading and checking a
 //! bank CSV of the largest size accepted (5,000 rows), and one Argon2id
-//! password check (every sign-in pays it, and it is meant to be slow).
+//! password check (every sign-in pays it, and it is meant to be slow), and
+//! opening an approver's key held on the server (Argon2id at 64 MiB, t=3).
 //! Pure: no database, no network. Run with `cargo bench --bench staff`.
 
 mod support;
@@ -71,6 +72,17 @@ fn benches(c: &mut Criterion) {
     let stored = password.hash();
     g.bench_function("sign_in/argon2id_verify", |b| {
         b.iter(|| assert!(black_box(&password).verify(black_box(&stored))))
+    });
+    // Every web signing with a key held on the server opens it once.
+    let key_pass =
+        trustfund::approver_key::Passphrase::new_choice("a long enough passphrase").unwrap();
+    let (file, _) = trustfund::approver_key::KeyFile::generate(
+        "trustfund.example/estates/bench/members/c1",
+        &key_pass,
+    )
+    .unwrap();
+    g.bench_function("signing/unlock_held_key", |b| {
+        b.iter(|| black_box(&file).unlock(&key_pass).expect("opens"))
     });
     g.finish();
 }
