@@ -19,6 +19,7 @@ use tokio::runtime::Runtime;
 
 use trustfund::domain::{Area, Date, EstateTz, Money, Name, Purpose, Rate, Slug, Timestamp};
 use trustfund::domain::{UnitCommitment, UnitId, UnitSecret};
+use trustfund::keys::{Keyring, LogKey};
 use trustfund::ledger::entry::Currency;
 use trustfund::ledger::{Body, FundAccount, PayMethod, PolicyRules};
 use trustfund::store::{Draft, Store};
@@ -36,14 +37,17 @@ const PROOF_SIZE: u64 = 5_000;
 /// of the append comparison.
 struct Small {
     slug: Slug,
-    log: Signer,
+    log: LogKey,
     unit: UnitCommitment,
 }
 
-async fn create_small(store: &Store) -> Small {
+async fn create_small(store: &Store, keys_dir: &Path) -> Small {
     let slug = Slug::parse("slug", "bench").expect("slug");
     let origin = format!("trustfund.example/estates/{slug}");
-    let log = Signer::from_seed(&origin, ALG_ED25519, &[1u8; 32]).expect("log key");
+    let log = Keyring::new(keys_dir).with_signer(
+        &slug,
+        Signer::from_seed(&origin, ALG_ED25519, &[1u8; 32]).expect("log key"),
+    );
     let mut drafts: Vec<Draft> = vec![
         Body::EstateCreated {
             name: Name::parse("name", "基准测试小区").expect("name"),
@@ -150,7 +154,7 @@ async fn fixture(name: &'static str, db: Db, keys_dir: &Path) -> Fixture {
         .with_state(&demo.slug, |s| *s.units().keys().next().expect("a unit"))
         .await
         .expect("demo state");
-    let small = create_small(&store).await;
+    let small = create_small(&store, keys_dir).await;
     Fixture {
         name,
         store,

@@ -13,7 +13,7 @@ use crate::domain::{
     Area, Date, Description, EstateTz, Location, MemberId, Money, Name, Payee, Period, Purpose,
     Rate, Ratio, Reason, Slug, Timestamp, UnitCommitment, UnitId, UnitSecret,
 };
-use crate::keys::Keyring;
+use crate::keys::{Keyring, LogKey};
 use crate::ledger::approval::{approval_message, encode_signature, Decision};
 use crate::ledger::{Body, Category, FundAccount, IncomeSource, PayMethod, PolicyRules, Role};
 use crate::store::{Appended, Draft, Store, StoreError};
@@ -282,8 +282,11 @@ pub async fn load(
     // Keys: the log key and each approver's, from the seeded generator.
     let log_seed: [u8; 32] = rng.gen();
     keys.create(&slug, &log_seed)?;
-    let log = Signer::from_seed(&spec.origin, ALG_ED25519, &log_seed)
-        .map_err(|e| DemoError::Fixture(e.to_string()))?;
+    let log = keys.with_signer(
+        &slug,
+        Signer::from_seed(&spec.origin, ALG_ED25519, &log_seed)
+            .map_err(|e| DemoError::Fixture(e.to_string()))?,
+    );
     let mut approvers: Vec<Approver> = Vec::new();
     let mut people: Vec<(&Person, Role)> = vec![(&spec.company, Role::Company)];
     people.extend(spec.committee.iter().map(|p| (p, Role::Committee)));
@@ -758,7 +761,7 @@ fn pick_habit(rng: &mut ChaCha8Rng, habits: &[Habit]) -> usize {
 async fn close_and_witness(
     store: &Store,
     slug: &Slug,
-    log: &Signer,
+    log: &LogKey,
     period: Period,
     at: Timestamp,
     witnesses: &[&Approver],

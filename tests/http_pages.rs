@@ -62,12 +62,15 @@ async fn hostile_estate_names_are_escaped() {
     // A second estate registered under a hostile display name.
     let slug = trustfund::domain::Slug::parse("slug", "loud").unwrap();
     let origin = "trustfund.example/estates/loud";
-    let log = trustfund::tlog::note::Signer::from_seed(
-        origin,
-        trustfund::tlog::note::ALG_ED25519,
-        &[3; 32],
-    )
-    .unwrap();
+    let log = db.keys().with_signer(
+        &slug,
+        trustfund::tlog::note::Signer::from_seed(
+            origin,
+            trustfund::tlog::note::ALG_ED25519,
+            &[3; 32],
+        )
+        .unwrap(),
+    );
     let body = trustfund::ledger::Body::EstateCreated {
         name: trustfund::domain::Name::parse("name", hostile).unwrap(),
         origin: origin.into(),

@@ -38,7 +38,7 @@ use trustfund::domain::{
     Rate, Ratio, Reason, Slug, Timestamp, UnitCommitment, UnitId, UnitSecret,
 };
 use trustfund::http::{router, AppState};
-use trustfund::keys::Keyring;
+use trustfund::keys::{Keyring, LogKey};
 use trustfund::ledger::approval::{
     approval_message, check_approval_signature, encode_signature, Decision,
 };
@@ -246,7 +246,7 @@ struct Generated {
 struct Builder {
     store: Arc<Store>,
     slug: Slug,
-    log: Signer,
+    log: LogKey,
 }
 
 impl Builder {
@@ -305,7 +305,10 @@ async fn generate() -> Generated {
             .expect("open sqlite"),
     );
     let slug = Slug::parse("slug", SLUG).expect("slug");
-    let log = Signer::from_seed(ORIGIN, ALG_ED25519, &[LOG_SEED; 32]).expect("log key");
+    let log = Keyring::new(tmp.path()).with_signer(
+        &slug,
+        Signer::from_seed(ORIGIN, ALG_ED25519, &[LOG_SEED; 32]).expect("log key"),
+    );
     let tz = EstateTz::parse("timezone", "Asia/Shanghai").expect("zone");
     let people = [
         person("p1", Role::Company, 0x10, "王建国"),

@@ -247,7 +247,11 @@ async fn every_tampering_is_caught_with_its_own_message() {
         let first = v["approvals"][0].clone();
         v["approvals"] = Value::from(vec![first]);
     });
-    resign(&mut b, &t.log, &[&t.committee[0].1, &t.committee[1].1]);
+    resign(
+        &mut b,
+        t.log.signer(),
+        &[&t.committee[0].1, &t.committee[1].1],
+    );
     match bundle_err(&b) {
         VerifyError::Rule {
             seq,
@@ -263,7 +267,11 @@ async fn every_tampering_is_caught_with_its_own_message() {
         let fen: f64 = v["fees_collected"].as_str().unwrap().parse().unwrap();
         v["fees_collected"] = Value::from(format!("{:.2}", fen + 0.01));
     });
-    resign(&mut b, &t.log, &[&t.committee[0].1, &t.committee[1].1]);
+    resign(
+        &mut b,
+        t.log.signer(),
+        &[&t.committee[0].1, &t.committee[1].1],
+    );
     match bundle_err(&b) {
         VerifyError::Rule {
             seq,

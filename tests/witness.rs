@@ -156,7 +156,7 @@ async fn a_witness_refuses_a_history_rewritten_since_it_last_cosigned(engine: En
             root: Hash([7; 32]),
             extensions: vec![],
         },
-        &app.alpha.log,
+        app.alpha.log.signer(),
     )
     .unwrap()
     .format();

@@ -11,9 +11,8 @@ use tokio::runtime::Runtime;
 
 use trustfund::demo;
 use trustfund::domain::{Period, Slug, Timestamp};
-use trustfund::keys::Keyring;
+use trustfund::keys::{Keyring, LogKey};
 use trustfund::store::Store;
-use trustfund::tlog::note::Signer;
 
 /// The demo covers the twelve months before this one.
 pub const ANCHOR: &str = "2026-11";
@@ -42,7 +41,7 @@ pub fn runtime() -> Runtime {
 /// The demo estate loaded into a store, with its log key.
 pub struct Demo {
     pub slug: Slug,
-    pub log: Signer,
+    pub log: LogKey,
     pub entries: u64,
     /// Wall time of `demo::load`, the whole history through `Store::append`.
     pub load_time: Duration,

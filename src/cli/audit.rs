@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::DataArgs;
+use crate::keys::Keyring;
+use crate::store::MarkCheck;
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -18,12 +20,35 @@ pub async fn run(args: AuditArgs) -> Result<ExitCode, String> {
         .audit_all()
         .await
         .map_err(|e| format!("audit could not run: {e}"))?;
+    let marks = store
+        .check_log_marks(&Keyring::new(args.data.data_dir()))
+        .await
+        .map_err(|e| format!("audit could not check the log marks: {e}"))?;
     let mut ok = true;
     if reports.is_empty() {
         println!("no estates to audit");
     }
     for r in &reports {
+        let mark = marks
+            .iter()
+            .find(|(estate, _)| *estate == r.estate)
+            .map(|(_, check)| check);
+        match mark {
+            Some(MarkCheck::Failed(why)) => {
+                ok = false;
+                println!(
+                    "estate {}: FAILED against the log key's mark: {why}",
+                    r.estate
+                );
+            }
+            Some(MarkCheck::NoKey(why)) => println!(
+                "estate {}: no log key in this data directory ({why}); its mark was not checked",
+                r.estate
+            ),
+            Some(MarkCheck::Ok) | None => {}
+        }
         match &r.failure {
+            None if matches!(mark, Some(MarkCheck::Failed(_))) => {}
             None => println!(
                 "estate {}: OK — {} entries, {} checkpoints, root {}",
                 r.estate,

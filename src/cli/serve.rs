@@ -11,7 +11,7 @@ use super::DataArgs;
 use crate::domain::Timestamp;
 use crate::http::{router, AppState};
 use crate::keys::Keyring;
-use crate::store::Store;
+use crate::store::{MarkCheck, Store};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -83,6 +83,25 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
                     "WARNING: estate {} failed its integrity audit at {f}; it is frozen",
                     report.estate
                 );
+            }
+        }
+    }
+    // The database must hold at least what each log key last signed, as
+    // the key's own mark remembers it; one that is behind or different is
+    // frozen, whatever its own audit said.
+    for (estate, check) in store
+        .check_log_marks(&keys)
+        .await
+        .map_err(|e| format!("start-up check of the log marks: {e}"))?
+    {
+        match check {
+            MarkCheck::Ok => {}
+            MarkCheck::Failed(why) => {
+                tracing::error!(estate = %estate, failure = %why, "log mark check FAILED: estate frozen");
+                eprintln!("WARNING: estate {estate} is frozen: {why}");
+            }
+            MarkCheck::NoKey(why) => {
+                tracing::warn!(estate = %estate, problem = %why, "no log key here: nothing can be signed for this estate");
             }
         }
     }

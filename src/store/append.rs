@@ -6,10 +6,10 @@ use sqlx::{AnyConnection, Row};
 
 use super::{from_db, to_db, Engine, Result, State, Store, StoreError};
 use crate::domain::{BankRef, Slug, Timestamp, UnitId, UnitSecret};
+use crate::keys::{LogKey, MarkGuard, Marked};
 use crate::ledger::jcs::MAX_ENTRY_BYTES;
 use crate::ledger::{Body, Entry, SealedEntry, Side};
 use crate::tlog::checkpoint::{sign_checkpoint, Checkpoint};
-use crate::tlog::note::Signer;
 use crate::tlog::tree::{self, NodeId};
 use crate::tlog::Hash;
 
@@ -128,7 +128,7 @@ impl Store {
         origin: &str,
         drafts: Vec<Draft>,
         now: Timestamp,
-        log: &Signer,
+        log: &LogKey,
     ) -> Result<Vec<Appended>> {
         self.append_inner(slug, Some((name, origin)), None, drafts, now, log)
             .await
@@ -146,7 +146,7 @@ impl Store {
         slug: &Slug,
         drafts: Vec<Draft>,
         now: Timestamp,
-        log: &Signer,
+        log: &LogKey,
     ) -> Result<Vec<Appended>> {
         self.append_inner(slug, None, None, drafts, now, log)
             .await
@@ -163,7 +163,7 @@ impl Store {
         idem: Option<&Idempotency>,
         drafts: Vec<Draft>,
         now: Timestamp,
-        log: &Signer,
+        log: &LogKey,
     ) -> Result<(Vec<Appended>, bool)> {
         self.append_inner(slug, None, idem, drafts, now, log).await
     }
@@ -175,7 +175,7 @@ impl Store {
         idem: Option<&Idempotency>,
         drafts: Vec<Draft>,
         now: Timestamp,
-        log: &Signer,
+        log: &LogKey,
     ) -> Result<(Vec<Appended>, bool)> {
         if drafts.is_empty() {
             return Err(StoreError::BadRequest("nothing to append".into()));
@@ -244,7 +244,7 @@ impl Store {
         }
         let size_before = state.size();
         match append_all(&mut tx, slug, &mut state, drafts, now, log).await {
-            Ok(appended) => {
+            Ok((appended, mut mark)) => {
                 if let Some(idem) = idem {
                     sqlx::query("INSERT INTO idempotency (estate, key, request_hash, result, created_at) VALUES ($1, $2, $3, $4, $5)")
                         .bind(slug.as_str())
@@ -257,9 +257,18 @@ impl Store {
                 }
                 tx.commit().await?;
                 *cached = Some(state);
+                // Committed, so the checkpoint is released: it becomes the
+                // key's mark. If this write fails, the pending checkpoint is
+                // settled against the database at the next signing.
+                if let Err(e) = mark.confirm() {
+                    tracing::error!(estate = %slug, error = %e, "could not confirm the log mark");
+                }
                 Ok((appended, false))
             }
             Err(e) => {
+                if let StoreError::Integrity(why) = &e {
+                    self.freeze(slug.as_str(), why.clone());
+                }
                 // `apply` changes nothing when it refuses an entry, so a state
                 // that did not grow is still exactly the database's.
                 if state.size() == size_before {
@@ -344,8 +353,8 @@ async fn append_all(
     state: &mut State,
     drafts: Vec<Draft>,
     now: Timestamp,
-    log: &Signer,
-) -> Result<Vec<Appended>> {
+    log: &LogKey,
+) -> Result<(Vec<Appended>, MarkGuard)> {
     let mut nodes: HashMap<NodeId, Hash> = HashMap::new();
     let mut out = Vec::with_capacity(drafts.len());
     for draft in drafts {
@@ -358,8 +367,8 @@ async fn append_all(
             out.push(append_one(conn, slug, state, exec.into(), now, &mut nodes).await?);
         }
     }
-    sign_new_checkpoint(conn, slug, state, log, now, &mut nodes).await?;
-    Ok(out)
+    let mark = sign_new_checkpoint(conn, slug, state, log, now, &mut nodes).await?;
+    Ok((out, mark))
 }
 
 async fn append_one(
@@ -581,16 +590,19 @@ pub(super) async fn read_nodes(
 }
 
 /// Signs a checkpoint for the current tree, but only after proving it
-/// consistent with the last checkpoint this log signed: the log must never
-/// sign two views of history (C2SP tlog-checkpoint, "Signatures").
+/// consistent with the last checkpoint the log key signed, as its mark
+/// beside the key remembers it, not as this database says: the log must
+/// never sign two views of history (C2SP tlog-checkpoint, "Signatures").
+/// The new checkpoint is recorded as pending in the mark before the caller
+/// commits; the caller confirms it after.
 async fn sign_new_checkpoint(
     conn: &mut AnyConnection,
     slug: &Slug,
     state: &State,
-    log: &Signer,
+    log: &LogKey,
     now: Timestamp,
     nodes: &mut HashMap<NodeId, Hash>,
-) -> Result<()> {
+) -> Result<MarkGuard> {
     let info = state
         .estate()
         .ok_or_else(|| StoreError::Integrity("estate has no estate_created entry".into()))?;
@@ -602,35 +614,12 @@ async fn sign_new_checkpoint(
     let size = state.size();
     read_nodes(conn, slug, &tree::nodes_for_tree_hash(size), nodes).await?;
     let root = tree::tree_hash(size, nodes)?;
-    let last = sqlx::query(
-        "SELECT tree_size, root FROM checkpoints WHERE estate = $1 ORDER BY tree_size DESC LIMIT 1",
-    )
-    .bind(slug.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(row) = last {
-        let old_size = from_db(row.try_get(0)?)?;
-        let old_root: Vec<u8> = row.try_get(1)?;
-        let old_root = Hash(
-            <[u8; 32]>::try_from(old_root.as_slice())
-                .map_err(|_| StoreError::Integrity("checkpoint root is not 32 bytes".into()))?,
-        );
-        if old_size >= size {
-            return Err(StoreError::Integrity(format!(
-                "a checkpoint of size {old_size} exists; the tree is only {size}"
-            )));
-        }
-        read_nodes(
-            conn,
-            slug,
-            &tree::nodes_for_consistency(old_size, size)?,
-            nodes,
-        )
-        .await?;
-        let proof = tree::prove_consistency(old_size, size, nodes)?;
-        tree::check_consistency(&proof, old_size, size, &old_root, &root).map_err(|e| {
-            StoreError::Integrity(format!("refusing to sign size {size}: not consistent with signed checkpoint {old_size}: {e}"))
-        })?;
+    let mut mark = super::mark::open_mark(conn, slug, log).await?;
+    super::mark::check_extends(conn, slug, &mark, size, &root, nodes).await?;
+    if mark.signed().is_some_and(|last| last.tree_size == size) {
+        return Err(StoreError::Integrity(format!(
+            "the log key already signed a tree of {size} entries"
+        )));
     }
     let cp = Checkpoint {
         origin: info.origin.clone(),
@@ -638,16 +627,21 @@ async fn sign_new_checkpoint(
         root,
         extensions: vec![],
     };
-    let note = sign_checkpoint(&cp, log)?;
+    let note = sign_checkpoint(&cp, log.signer())?.format();
+    mark.reserve(Marked {
+        tree_size: size,
+        root,
+        note: note.clone(),
+    })?;
     sqlx::query("INSERT INTO checkpoints (estate, tree_size, root, note, signed_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(slug.as_str())
         .bind(to_db(size)?)
         .bind(root.0.to_vec())
-        .bind(note.format())
+        .bind(&note)
         .bind(now.to_string())
         .execute(&mut *conn)
         .await?;
-    Ok(())
+    Ok(mark)
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 
 use super::{Appended, Draft, Result, Store};
 use crate::domain::{Slug, Timestamp};
+use crate::keys::LogKey;
 use crate::ledger::{Body, ClaimStatus};
-use crate::tlog::note::Signer;
 
 impl Store {
     /// Appends, in one append, a `claim_expired` entry for every pending
@@ -17,7 +17,7 @@ impl Store {
         &self,
         slug: &Slug,
         now: Timestamp,
-        log: &Signer,
+        log: &LogKey,
     ) -> Result<Vec<Appended>> {
         let due: Vec<u64> = self
             .with_state(slug, |s| {

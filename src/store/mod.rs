@@ -16,6 +16,7 @@ mod audit;
 mod bundle;
 mod expiry;
 mod imports;
+mod mark;
 mod policy_signatures;
 mod read;
 mod views;
@@ -37,6 +38,7 @@ pub use accounts::{check_login, Membership, TokenRow, UserRow};
 pub use append::{Appended, Draft, Idempotency, MAX_IDEMPOTENCY_KEY};
 pub use audit::{AuditFailure, AuditReport};
 pub use imports::{ImportRow, PaymentRow, MAX_EXPORT_ROWS};
+pub use mark::MarkCheck;
 pub use policy_signatures::{PolicySignature, MAX_POLICY_SIGNATURE_ROWS};
 pub use read::{CheckpointRow, EstateRow, UnitRow, MAX_ENTRIES_PER_READ};
 pub use views::{
@@ -68,9 +70,14 @@ pub enum StoreError {
     /// An idempotency key reused with a different request.
     #[error("Idempotency-Key {0:?} was already used with a different request")]
     IdempotencyMismatch(String),
-    /// The stored log does not match itself; the estate is frozen.
+    /// The stored log does not match itself, or not what the log key
+    /// signed; the estate is frozen.
     #[error("integrity failure: {0}")]
     Integrity(String),
+    /// The log key or its mark file could not be read or written; nothing
+    /// was signed.
+    #[error("log key: {0}")]
+    Key(#[from] crate::keys::KeyError),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration: {0}")]

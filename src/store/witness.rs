@@ -7,8 +7,9 @@ use sqlx::Row;
 
 use super::{from_db, to_db, Appended, Result, Store, StoreError};
 use crate::domain::{MemberId, Period, Slug, Timestamp};
+use crate::keys::LogKey;
 use crate::ledger::{Body, Statement};
-use crate::tlog::note::{verify_signature, Note, NoteSignature, Signer};
+use crate::tlog::note::{verify_signature, Note, NoteSignature};
 use crate::tlog::tree;
 use crate::tlog::Hash;
 
@@ -23,7 +24,7 @@ impl Store {
         slug: &Slug,
         period: Period,
         now: Timestamp,
-        log: &Signer,
+        log: &LogKey,
     ) -> Result<Appended> {
         let body = Body::StatementPublished(Statement::request(period));
         let mut out = self.append(slug, vec![body.into()], now, log).await?;

@@ -15,7 +15,7 @@ use trustfund::domain::{
     Area, Date, EstateTz, MemberId, Money, Name, Payee, Period, Purpose, Rate, Ratio, Slug,
     Timestamp, UnitCommitment, UnitId, UnitSecret,
 };
-use trustfund::keys::Keyring;
+use trustfund::keys::{Keyring, LogKey};
 use trustfund::ledger::approval::{approval_message, encode_signature, Decision};
 use trustfund::ledger::entry::Currency;
 use trustfund::ledger::{Body, Category, FundAccount, PayMethod, PolicyRules, Role};
@@ -156,7 +156,7 @@ pub const ORIGIN: &str = "trustfund.example/estates/test";
 /// money.
 pub struct TestEstate {
     pub slug: Slug,
-    pub log: Signer,
+    pub log: LogKey,
     pub company: (MemberId, Signer),
     pub committee: Vec<(MemberId, Signer)>,
     pub community: (MemberId, Signer),
@@ -189,7 +189,10 @@ impl TestEstate {
         let origin = format!("trustfund.example/estates/{slug}");
         let log_seed = [1u8; 32];
         keys.create(&slug, &log_seed).unwrap();
-        let log = Signer::from_seed(&origin, ALG_ED25519, &log_seed).unwrap();
+        let log = keys.with_signer(
+            &slug,
+            Signer::from_seed(&origin, ALG_ED25519, &log_seed).unwrap(),
+        );
         let company = member(&origin, "p1", 10);
         let committee = vec![
             member(&origin, "c1", 11),

@@ -215,8 +215,11 @@ async fn create(app: &AppState, new: &NewEstate) -> Result<(), StaffError> {
     }
     let mut seed = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut seed);
-    let log = Signer::from_seed(&new.origin, ALG_ED25519, &seed)
-        .map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    let log = app.keys.with_signer(
+        &new.slug,
+        Signer::from_seed(&new.origin, ALG_ED25519, &seed)
+            .map_err(|e| StoreError::BadRequest(e.to_string()))?,
+    );
     app.keys.create(&new.slug, &seed).map_err(|e| {
         tracing::error!(error = %e, "cannot write the log key");
         StoreError::Conflict(e.to_string())
