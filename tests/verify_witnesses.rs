@@ -16,12 +16,14 @@ use axum::response::{IntoResponse, Response};
 use common::{cosign_latest, serve_app, Engine, TestDb, TestEstate};
 use trustfund::domain::Timestamp;
 use trustfund::tlog::checkpoint::cosign_checkpoint;
-use trustfund::tlog::note::{Note, Signer, ALG_COSIGNATURE_V1};
+use trustfund::tlog::note::{Note, Signer, ALG_COSIGNATURE_V1, ALG_ED25519};
+use trustfund::verify::{verify_bundle_reporting, verify_live, VerifyError};
 
 both_engines!(
     a_witness_the_server_names_does_not_count,
     a_bundle_cosignature_from_outside_the_ledger_does_not_count,
     trust_on_first_use_is_said_in_words,
+    keys_outside_the_witnesses_never_count,
 );
 
 /// The server's own witness key: named like a member's, enrolled nowhere.
@@ -327,4 +329,68 @@ async fn trust_on_first_use_is_said_in_words(engine: Engine) {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("服务器发来的日志第 0 条记录"), "{out}");
     assert!(out.contains(&pin), "{out}");
+}
+
+async fn keys_outside_the_witnesses_never_count(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let store = db.open().await;
+    let t = estate(&store, &db, "outsiders").await;
+    // c3 leaves the committee: its key stops being a witness key.
+    t.append(
+        &store,
+        vec![trustfund::ledger::Body::MemberRevoked {
+            member: t.committee[2].0.clone(),
+            key: t.committee[2].1.verifier_key().format(),
+            reason: trustfund::domain::Reason::parse("reason", "换届").unwrap(),
+        }
+        .into()],
+    )
+    .await
+    .unwrap();
+    cosign_latest(&store, &t, &[&t.committee[0]]).await;
+    let b = store.bundle(&t.slug, None).await.unwrap();
+    let key = t.log.verifier_key();
+    let name = |id: &str| format!("{}/members/{id}", t.origin());
+
+    // The company's enrolled key, the revoked c3 and the unknown c9 each
+    // add a valid cosignature line; with c1 that would make four.
+    let mut b = b.clone();
+    for who in [&t.company.1, &t.committee[2].1, &c9(&t)] {
+        b.checkpoint = add_cosignature(&b.checkpoint, who);
+    }
+    let (result, uncounted) = verify_bundle_reporting(&b, Some(&key));
+    assert_eq!(
+        result.unwrap_err(),
+        VerifyError::Quorum { have: 1, need: 2 }
+    );
+    let names: Vec<&str> = uncounted.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, [name("p1"), name("c3"), name("c9")]);
+
+    // The live path gives the same answer from the same bytes.
+    let (result, live) = verify_live(&b.checkpoint, &b.entries, Some(&key));
+    assert_eq!(
+        result.unwrap_err(),
+        VerifyError::Quorum { have: 1, need: 2 }
+    );
+    assert_eq!(live, uncounted);
+
+    // With c2 the quorum is met by the ledger's witnesses alone.
+    cosign_latest(&store, &t, &[&t.committee[1]]).await;
+    let mut b = store.bundle(&t.slug, None).await.unwrap();
+    for who in [&t.company.1, &t.committee[2].1, &c9(&t)] {
+        b.checkpoint = add_cosignature(&b.checkpoint, who);
+    }
+    let (result, live) = verify_live(&b.checkpoint, &b.entries, None);
+    let v = result.unwrap();
+    let ids: Vec<String> = v.witnesses.iter().map(|(id, _)| id.to_string()).collect();
+    assert_eq!(ids, ["c1", "c2"]);
+    assert_eq!(live, uncounted);
+
+    // A live log whose entry 0 names another key than the trusted one.
+    let other = Signer::from_seed(&t.origin(), ALG_ED25519, &[77; 32]).unwrap();
+    let (result, _) = verify_live(&b.checkpoint, &b.entries, Some(&other.verifier_key()));
+    assert!(
+        matches!(result, Err(VerifyError::WrongLogKey { .. })),
+        "{result:?}"
+    );
 }
