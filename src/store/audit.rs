@@ -19,10 +19,65 @@ use crate::tlog::Hash;
 /// Entries checked per query.
 const AUDIT_PAGE: i64 = 5_000;
 
+/// Which stored data an audit failure concerns. Pages name it in the
+/// reader's language; the detail (`AuditFailure::what`) is English, for
+/// operators and the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureClass {
+    /// An entry is missing, edited, or breaks a ledger rule.
+    Entries,
+    Postings,
+    TreeNodes,
+    Balances,
+    MonthlyTotals,
+    Checkpoints,
+    /// The private units table disagrees with the log's commitments.
+    Units,
+    /// The private bank_refs table disagrees with the log.
+    BankRefs,
+    /// An append-only trigger is missing.
+    Triggers,
+    /// Found outside a full audit (e.g. while catching up with the log).
+    Other,
+}
+
+impl FailureClass {
+    /// Every class, in the order the texts tables list them.
+    pub const ALL: [FailureClass; 10] = [
+        FailureClass::Entries,
+        FailureClass::Postings,
+        FailureClass::TreeNodes,
+        FailureClass::Balances,
+        FailureClass::MonthlyTotals,
+        FailureClass::Checkpoints,
+        FailureClass::Units,
+        FailureClass::BankRefs,
+        FailureClass::Triggers,
+        FailureClass::Other,
+    ];
+
+    /// A stable machine name, for headers and JSON.
+    pub fn code(self) -> &'static str {
+        match self {
+            FailureClass::Entries => "entries",
+            FailureClass::Postings => "postings",
+            FailureClass::TreeNodes => "tree_nodes",
+            FailureClass::Balances => "balances",
+            FailureClass::MonthlyTotals => "monthly_totals",
+            FailureClass::Checkpoints => "checkpoints",
+            FailureClass::Units => "units",
+            FailureClass::BankRefs => "bank_refs",
+            FailureClass::Triggers => "triggers",
+            FailureClass::Other => "other",
+        }
+    }
+}
+
 /// The first thing found wrong, with the entry it concerns when there is one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditFailure {
     pub seq: Option<u64>,
+    pub class: FailureClass,
     pub what: String,
 }
 
@@ -45,9 +100,10 @@ pub struct AuditReport {
     pub failure: Option<AuditFailure>,
 }
 
-fn fail(seq: Option<u64>, what: impl Into<String>) -> AuditFailure {
+fn fail(seq: Option<u64>, class: FailureClass, what: impl Into<String>) -> AuditFailure {
     AuditFailure {
         seq,
+        class,
         what: what.into(),
     }
 }
@@ -78,7 +134,7 @@ impl Store {
         let mut nodes = HashMap::new();
         let outcome = self.audit_inner(slug, &mut report, &mut nodes).await?;
         if let Err(f) = outcome {
-            self.freeze(slug.as_str(), f.to_string());
+            self.freeze_failure(slug.as_str(), f.clone());
             report.failure = Some(f);
         }
         Ok(report)
@@ -118,6 +174,7 @@ impl Store {
                 if seq != state.size() {
                     return Ok(Err(fail(
                         Some(state.size()),
+                        FailureClass::Entries,
                         "entry is missing (seq numbers are not contiguous)",
                     )));
                 }
@@ -126,6 +183,7 @@ impl Store {
                     Err(e) => {
                         return Ok(Err(fail(
                             Some(seq),
+                            FailureClass::Entries,
                             format!("stored bytes do not parse: {e}"),
                         )))
                     }
@@ -133,12 +191,14 @@ impl Store {
                 if sealed.hash.0.as_slice() != hash.as_slice() {
                     return Ok(Err(fail(
                         Some(seq),
+                        FailureClass::Entries,
                         "stored bytes do not hash to the stored hash (the entry was edited)",
                     )));
                 }
                 if sealed.entry.prev.0.as_slice() != prev.as_slice() {
                     return Ok(Err(fail(
                         Some(seq),
+                        FailureClass::Entries,
                         "stored prev column differs from the entry's prev",
                     )));
                 }
@@ -148,16 +208,18 @@ impl Store {
                 {
                     return Ok(Err(fail(
                         Some(seq),
+                        FailureClass::Entries,
                         "stored seq, kind or time columns differ from the entry",
                     )));
                 }
                 if let Err(e) = state.apply(&sealed) {
-                    return Ok(Err(fail(Some(seq), e.to_string())));
+                    return Ok(Err(fail(Some(seq), FailureClass::Entries, e.to_string())));
                 }
                 if state.period_of(sealed.entry.time).map(|p| p.to_string()) != Some(period.clone())
                 {
                     return Ok(Err(fail(
                         Some(seq),
+                        FailureClass::Entries,
                         "stored period column differs from the entry's month",
                     )));
                 }
@@ -174,6 +236,7 @@ impl Store {
                 if postings.remove(&seq).unwrap_or_default() != want {
                     return Ok(Err(fail(
                         Some(seq),
+                        FailureClass::Postings,
                         "stored postings differ from the entry's postings",
                     )));
                 }
@@ -192,6 +255,7 @@ impl Store {
             if let Some(seq) = postings.keys().next() {
                 return Ok(Err(fail(
                     Some(*seq),
+                    FailureClass::Postings,
                     "postings are stored for an entry that has none",
                 )));
             }
@@ -273,11 +337,12 @@ impl Store {
             }
         }
         if let Some((seq, what)) = first_bad {
-            return Ok(Err(fail(Some(seq), what)));
+            return Ok(Err(fail(Some(seq), FailureClass::TreeNodes, what)));
         }
         if seen != nodes.len() {
             return Ok(Err(fail(
                 None,
+                FailureClass::TreeNodes,
                 format!("{} tree nodes are stored, {} expected", seen, nodes.len()),
             )));
         }
@@ -306,6 +371,7 @@ impl Store {
                 .unwrap_or_default();
             return Ok(Err(fail(
                 None,
+                FailureClass::Balances,
                 format!("stored balance of {account} differs from the sum of its postings"),
             )));
         }
@@ -325,6 +391,7 @@ impl Store {
         if &stored_monthly != monthly {
             return Ok(Err(fail(
                 None,
+                FailureClass::MonthlyTotals,
                 "stored monthly totals differ from the postings",
             )));
         }
@@ -353,7 +420,13 @@ impl Store {
             let size = from_db(r.try_get(0)?)?;
             let root: Vec<u8> = r.try_get(1)?;
             let note: String = r.try_get(2)?;
-            let at = |what: String| fail(None, format!("checkpoint of size {size}: {what}"));
+            let at = |what: String| {
+                fail(
+                    None,
+                    FailureClass::Checkpoints,
+                    format!("checkpoint of size {size}: {what}"),
+                )
+            };
             if size > state.size() {
                 return Ok(Err(at(format!(
                     "is beyond the log's {} entries",

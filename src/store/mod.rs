@@ -35,7 +35,7 @@ use crate::tlog::TlogError;
 
 pub use accounts::{check_login, Membership, TokenRow, UserRow};
 pub use append::{Appended, Draft, Idempotency, MAX_IDEMPOTENCY_KEY};
-pub use audit::{AuditFailure, AuditReport};
+pub use audit::{AuditFailure, AuditReport, FailureClass};
 pub use imports::{ImportRow, PaymentRow, MAX_EXPORT_ROWS};
 pub use policy_signatures::{PolicySignature, MAX_POLICY_SIGNATURE_ROWS};
 pub use read::{CheckpointRow, EstateRow, UnitRow, MAX_ENTRIES_PER_READ};
@@ -93,8 +93,9 @@ pub struct Store {
     pool: AnyPool,
     engine: Engine,
     states: Mutex<HashMap<String, StateSlot>>,
-    /// Estates whose stored log failed verification: nothing new is signed.
-    frozen: Mutex<HashMap<String, String>>,
+    /// Estates whose stored log failed verification: nothing new is signed
+    /// and no figure is served.
+    frozen: Mutex<HashMap<String, AuditFailure>>,
 }
 
 /// SQLite settings every connection gets, and that `open` reads back: WAL
@@ -233,20 +234,38 @@ impl Store {
     /// Marks an estate as failing verification: appends and signing stop.
     /// The first failure found is kept: it names the earliest bad entry.
     pub fn freeze(&self, slug: &str, why: String) {
+        self.freeze_failure(
+            slug,
+            AuditFailure {
+                seq: None,
+                class: FailureClass::Other,
+                what: why,
+            },
+        );
+    }
+
+    /// [`Store::freeze`] with what an audit found, so pages can say it in
+    /// the reader's language.
+    pub fn freeze_failure(&self, slug: &str, failure: AuditFailure) {
         self.frozen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .entry(slug.to_string())
-            .or_insert(why);
+            .or_insert(failure);
     }
 
-    /// Why an estate is frozen, if it is.
-    pub fn frozen_reason(&self, slug: &str) -> Option<String> {
+    /// What froze an estate, if it is frozen.
+    pub fn frozen(&self, slug: &str) -> Option<AuditFailure> {
         self.frozen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(slug)
             .cloned()
+    }
+
+    /// Why an estate is frozen, if it is, in English.
+    pub fn frozen_reason(&self, slug: &str) -> Option<String> {
+        self.frozen(slug).map(|f| f.to_string())
     }
 }
 
