@@ -240,3 +240,64 @@ async fn serve_freezes_a_tampered_estate_and_every_page_says_so() {
     assert_eq!(cp.status(), 200, "reading stays possible");
     drop(server);
 }
+
+/// Runs raw SQL on the test database the way an intruder with the
+/// database's password would.
+async fn raw(db: &TestDb, sqls: &[&str]) {
+    match db.engine {
+        Engine::Sqlite => {
+            let mut conn = sqlite(db).await;
+            for sql in sqls {
+                sqlx::query(sql).execute(&mut conn).await.unwrap();
+            }
+            conn.close().await.unwrap();
+        }
+        Engine::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&db.database_url().unwrap())
+                .await
+                .unwrap();
+            for sql in sqls {
+                sqlx::query(sql).execute(&mut conn).await.unwrap();
+            }
+            conn.close().await.unwrap();
+        }
+    }
+}
+
+/// The statement that lets an intruder edit an append-only table.
+fn unguard(engine: Engine, table: &str) -> String {
+    match engine {
+        Engine::Sqlite => format!("DROP TRIGGER {table}_no_update"),
+        Engine::Postgres => format!("ALTER TABLE {table} DISABLE TRIGGER USER"),
+    }
+}
+
+both_engines!(a_swapped_units_row_fails_naming_its_entry);
+
+/// Attack 5b of issue 10: two `units` rows swapped, so a payment typed for
+/// 1-101 would carry 1-102's commitment into the public log.
+async fn a_swapped_units_row_fails_naming_its_entry(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    estate_with_payments(&db).await;
+    let store = db.open().await;
+    let seq_101: i64 = sqlx::query_scalar("SELECT seq FROM units WHERE unit_id = '1-101'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+    let unguard = unguard(engine, "units");
+    raw(
+        &db,
+        &[
+            &unguard,
+            "UPDATE units SET unit_id = 'swap' WHERE unit_id = '1-101'",
+            "UPDATE units SET unit_id = '1-101' WHERE unit_id = '1-102'",
+            "UPDATE units SET unit_id = '1-102' WHERE unit_id = 'swap'",
+        ],
+    )
+    .await;
+    let (code, out) = audit(&db);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("FAILED at seq {seq_101}:")), "{out}");
+    assert!(out.contains("units row"), "{out}");
+}

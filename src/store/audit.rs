@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, HashMap};
 use sqlx::Row;
 
 use super::{from_db, to_db, Result, Store};
-use crate::domain::Slug;
-use crate::ledger::{SealedEntry, Side, State};
+use crate::domain::{Slug, UnitCommitment, UnitId, UnitSecret};
+use crate::ledger::{Body, SealedEntry, Side, State};
 use crate::tlog::checkpoint::open_checkpoint;
 use crate::tlog::tree::{self, NodeId};
 use crate::tlog::Hash;
@@ -148,6 +148,8 @@ impl Store {
     ) -> Result<std::result::Result<(), AuditFailure>> {
         let mut state = State::new();
         let mut monthly: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+        // Every unit_registered entry: commitment -> (seq, area).
+        let mut registered: BTreeMap<UnitCommitment, (u64, String)> = BTreeMap::new();
         loop {
             let start = state.size();
             let rows = sqlx::query(
@@ -212,6 +214,9 @@ impl Store {
                         "stored seq, kind or time columns differ from the entry",
                     )));
                 }
+                if let Body::UnitRegistered { unit, area } = &sealed.entry.body {
+                    registered.insert(*unit, (seq, area.to_string()));
+                }
                 if let Err(e) = state.apply(&sealed) {
                     return Ok(Err(fail(Some(seq), FailureClass::Entries, e.to_string())));
                 }
@@ -268,6 +273,9 @@ impl Store {
             return Ok(Err(f));
         }
         if let Err(f) = self.audit_derived(slug, &state, &monthly).await? {
+            return Ok(Err(f));
+        }
+        if let Err(f) = self.audit_units(slug, &registered).await? {
             return Ok(Err(f));
         }
         self.audit_checkpoints(slug, &state, nodes, report).await
@@ -396,6 +404,92 @@ impl Store {
             )));
         }
         Ok(Ok(()))
+    }
+
+    /// The private units table must say exactly what the log's commitments
+    /// say: each row's commitment recomputes from its unit name and secret
+    /// (FORMAT.md §9) and is the one its unit_registered entry published,
+    /// with that entry's area and seq, and every registered unit has its
+    /// row. A row swapped with another would make a payment typed for one
+    /// unit carry the other's commitment; the first bad entry is named.
+    async fn audit_units(
+        &self,
+        slug: &Slug,
+        registered: &BTreeMap<UnitCommitment, (u64, String)>,
+    ) -> Result<std::result::Result<(), AuditFailure>> {
+        let rows = sqlx::query(
+            "SELECT unit_id, commitment, secret, area, seq FROM units WHERE estate = $1",
+        )
+        .bind(slug.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut first_bad: Option<AuditFailure> = None;
+        let mut keep = |f: AuditFailure| {
+            if first_bad
+                .as_ref()
+                .is_none_or(|b| f.seq.unwrap_or(u64::MAX) < b.seq.unwrap_or(u64::MAX))
+            {
+                first_bad = Some(f);
+            }
+        };
+        let mut seen = BTreeMap::new();
+        for r in rows {
+            let unit_id: String = r.try_get(0)?;
+            let commitment: String = r.try_get(1)?;
+            let secret: String = r.try_get(2)?;
+            let area: String = r.try_get(3)?;
+            let row_seq: i64 = r.try_get(4)?;
+            let stored = UnitCommitment::parse("commitment", &commitment).ok();
+            // Name the entry that published this row's commitment; failing
+            // that, the seq the row claims.
+            let entry = stored.and_then(|c| registered.get(&c).map(|(seq, a)| (c, *seq, a)));
+            let seq = entry
+                .map(|(_, seq, _)| seq)
+                .or_else(|| u64::try_from(row_seq).ok());
+            let bad = |what: String| {
+                fail(
+                    seq,
+                    FailureClass::Units,
+                    format!("units row for {unit_id:?}: {what}"),
+                )
+            };
+            let Some((c, entry_seq, entry_area)) = entry else {
+                keep(bad(
+                    "its commitment is not one any unit_registered entry published".into(),
+                ));
+                continue;
+            };
+            let recomputed = match (
+                UnitId::parse("unit_id", &unit_id),
+                UnitSecret::parse("secret", &secret),
+            ) {
+                (Ok(id), Ok(secret)) => Some(UnitCommitment::compute(slug, &id, &secret)),
+                _ => None,
+            };
+            if recomputed != Some(c) {
+                keep(bad(
+                    "the commitment does not recompute from the unit and its secret (rows were edited or swapped)".into(),
+                ));
+            } else if *entry_area != area || u64::try_from(row_seq).ok() != Some(entry_seq) {
+                keep(bad(
+                    "its area or seq differs from the unit_registered entry".into(),
+                ));
+            }
+            seen.insert(c, unit_id);
+        }
+        for (c, (seq, _)) in registered {
+            if !seen.contains_key(c) {
+                keep(fail(
+                    Some(*seq),
+                    FailureClass::Units,
+                    "the unit this entry registered has no units row",
+                ));
+            }
+        }
+        Ok(match first_bad {
+            Some(f) => Err(f),
+            None => Ok(()),
+        })
     }
 
     /// Every checkpoint must carry a valid log signature over the root the
