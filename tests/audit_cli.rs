@@ -8,6 +8,11 @@ use std::process::Command;
 use common::{Engine, TestDb, TestEstate};
 use sqlx::Connection;
 
+both_engines!(
+    a_swapped_units_row_fails_naming_its_entry,
+    a_dropped_disabled_or_hollowed_trigger_fails_audit_until_restored,
+);
+
 /// Runs `trustfund audit` on the test database; returns (exit code, stdout).
 fn audit(db: &TestDb) -> (i32, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustfund"));
@@ -272,8 +277,6 @@ fn unguard(engine: Engine, table: &str) -> String {
     }
 }
 
-both_engines!(a_swapped_units_row_fails_naming_its_entry);
-
 /// Attack 5b of issue 10: two `units` rows swapped, so a payment typed for
 /// 1-101 would carry 1-102's commitment into the public log.
 async fn a_swapped_units_row_fails_naming_its_entry(engine: Engine) {
@@ -300,4 +303,122 @@ async fn a_swapped_units_row_fails_naming_its_entry(engine: Engine) {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains(&format!("FAILED at seq {seq_101}:")), "{out}");
     assert!(out.contains("units row"), "{out}");
+}
+
+/// Runs `trustfund audit --restore-triggers`; returns (exit code, output).
+fn audit_restoring(db: &TestDb) -> (i32, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustfund"));
+    cmd.args(["audit", "--restore-triggers", "--data-dir"])
+        .arg(db.data_dir())
+        .env_remove("DATABASE_URL");
+    if let Some(url) = db.database_url() {
+        cmd.env("DATABASE_URL", url);
+    }
+    let out = cmd
+        .output()
+        .expect("run trustfund audit --restore-triggers");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// Attack 5c of issue 10: dropped append-only triggers were neither
+/// detected nor restored. Each way of defeating one, on its own database.
+async fn a_dropped_disabled_or_hollowed_trigger_fails_audit_until_restored(engine: Engine) {
+    let tampers: Vec<(&str, Vec<&str>, &str)> = match engine {
+        Engine::Sqlite => vec![
+            ("entries_no_update", vec!["DROP TRIGGER entries_no_update"], "is missing"),
+            (
+                "bank_refs_no_delete",
+                vec![
+                    "DROP TRIGGER bank_refs_no_delete",
+                    "CREATE TRIGGER bank_refs_no_delete BEFORE DELETE ON bank_refs BEGIN SELECT 1; END",
+                ],
+                "differs",
+            ),
+        ],
+        Engine::Postgres => vec![
+            ("entries_append_only", vec!["DROP TRIGGER entries_append_only ON entries"], "is missing"),
+            (
+                "units_no_truncate",
+                vec!["ALTER TABLE units DISABLE TRIGGER units_no_truncate"],
+                "is disabled",
+            ),
+            (
+                "trustfund_append_only",
+                vec!["CREATE OR REPLACE FUNCTION trustfund_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END; $$"],
+                "differs",
+            ),
+        ],
+    };
+    for (name, sqls, what) in tampers {
+        let db = TestDb::new(engine).await;
+        estate_with_payments(&db).await;
+        raw(&db, &sqls).await;
+        let (code, out) = audit(&db);
+        assert_eq!(code, 1, "{name}: {out}");
+        assert!(out.contains("FAILED"), "{name}: {out}");
+        assert!(out.contains(name) && out.contains(what), "{name}: {out}");
+
+        let (code, out) = audit_restoring(&db);
+        assert_eq!(code, 0, "{name}: {out}");
+        assert!(
+            out.contains("restored: append-only trigger") && out.contains(name),
+            "{name}: {out}"
+        );
+        let (code, out) = audit(&db);
+        assert_eq!(code, 0, "{name}: {out}");
+        // And it guards again.
+        let store = db.open().await;
+        let refused = sqlx::query("UPDATE entries SET kind = kind")
+            .execute(store.pool())
+            .await;
+        store.close().await;
+        if name != "units_no_truncate" && name != "bank_refs_no_delete" {
+            assert!(refused.is_err(), "{name}: entries are append-only again");
+        }
+    }
+}
+
+#[tokio::test]
+async fn serve_puts_a_dropped_trigger_back_on_start() {
+    use std::io::BufRead;
+    let db = TestDb::new(Engine::Sqlite).await;
+    estate_with_payments(&db).await;
+    raw(&db, &["DROP TRIGGER entries_no_delete"]).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trustfund"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(db.data_dir())
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let server = Server(child);
+    tokio::task::spawn_blocking(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if line.unwrap().starts_with("trustfund is serving on ") {
+                return;
+            }
+        }
+        panic!("server exited before serving");
+    })
+    .await
+    .unwrap();
+    drop(server);
+    let warnings: Vec<String> = std::io::BufReader::new(stderr)
+        .lines()
+        .map_while(|l| l.ok())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|l| l.contains("entries_no_delete") && l.contains("restored")),
+        "{warnings:?}"
+    );
+    let (code, out) = audit(&db);
+    assert_eq!(code, 0, "{out}");
 }

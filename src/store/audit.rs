@@ -2,8 +2,9 @@
 //!
 //! Nothing stored is trusted: every entry is re-parsed and re-hashed, the
 //! chain and the rules are replayed, every tree node and checkpoint is
-//! recomputed, and the derived tables (postings, balances, monthly totals)
-//! are compared with what the entries say.
+//! recomputed, the derived tables (postings, balances, monthly totals) and
+//! the private units table are compared with what the entries say, and
+//! every append-only trigger must still be in place.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -278,7 +279,23 @@ impl Store {
         if let Err(f) = self.audit_units(slug, &registered).await? {
             return Ok(Err(f));
         }
-        self.audit_checkpoints(slug, &state, nodes, report).await
+        if let Err(f) = self.audit_checkpoints(slug, &state, nodes, report).await? {
+            return Ok(Err(f));
+        }
+        self.audit_guards().await
+    }
+
+    /// Every append-only trigger must be in place: without them the
+    /// tables this audit trusts to stay put can be rewritten in silence.
+    async fn audit_guards(&self) -> Result<std::result::Result<(), AuditFailure>> {
+        Ok(match self.check_guards().await?.first() {
+            Some(p) => Err(fail(
+                None,
+                FailureClass::Triggers,
+                format!("{p}; `trustfund audit --restore-triggers` puts it back"),
+            )),
+            None => Ok(()),
+        })
     }
 
     /// Stored postings for seqs `start..end`, grouped by seq in order.

@@ -18,6 +18,7 @@ mod expiry;
 mod imports;
 mod policy_signatures;
 mod read;
+mod triggers;
 mod views;
 mod witness;
 
@@ -39,6 +40,7 @@ pub use audit::{AuditFailure, AuditReport, FailureClass};
 pub use imports::{ImportRow, PaymentRow, MAX_EXPORT_ROWS};
 pub use policy_signatures::{PolicySignature, MAX_POLICY_SIGNATURE_ROWS};
 pub use read::{CheckpointRow, EstateRow, UnitRow, MAX_ENTRIES_PER_READ};
+pub use triggers::GuardProblem;
 pub use views::{
     AccountPosting, EntryFilter, EntryRow, MonthlyTotal, MAX_ACCOUNT_ROWS, MAX_PAGE_ROWS,
 };
@@ -98,6 +100,12 @@ pub struct Store {
     frozen: Mutex<HashMap<String, AuditFailure>>,
 }
 
+/// The schema, per engine. The append-only guards are read back out of
+/// these texts ([`Store::check_guards`]), so the audit checks exactly the
+/// triggers the migrations create.
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
 /// SQLite settings every connection gets, and that `open` reads back: WAL
 /// for concurrent readers, FULL sync because this is money, foreign keys on,
 /// recursive triggers on (belt and braces for the append-only guards).
@@ -134,9 +142,7 @@ impl Store {
             .await?;
         let store = Store::new(pool, Engine::Sqlite);
         store.check_sqlite_settings().await?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&store.pool)
-            .await?;
+        SQLITE_MIGRATIONS.run(&store.pool).await?;
         Ok(store)
     }
 
@@ -149,9 +155,7 @@ impl Store {
             .connect(url)
             .await?;
         let store = Store::new(pool, Engine::Postgres);
-        sqlx::migrate!("./migrations/postgres")
-            .run(&store.pool)
-            .await?;
+        POSTGRES_MIGRATIONS.run(&store.pool).await?;
         Ok(store)
     }
 
