@@ -11,6 +11,7 @@ use sqlx::Connection;
 both_engines!(
     a_swapped_units_row_fails_naming_its_entry,
     a_dropped_disabled_or_hollowed_trigger_fails_audit_until_restored,
+    every_failure_class_names_its_first_bad_seq,
 );
 
 /// Runs `trustfund audit` on the test database; returns (exit code, stdout).
@@ -421,4 +422,61 @@ async fn serve_puts_a_dropped_trigger_back_on_start() {
     );
     let (code, out) = audit(&db);
     assert_eq!(code, 0, "{out}");
+}
+
+/// Balances, monthly totals, checkpoints and missing tree nodes used to
+/// fail with no seq at all; each now names the first entry concerned.
+async fn every_failure_class_names_its_first_bad_seq(engine: Engine) {
+    // The log: 13 entries of genesis (seq 12 the opening balance) and the
+    // fees at 13, 14, 15; a checkpoint after each append.
+    let zero = match engine {
+        Engine::Sqlite => "zeroblob(32)",
+        Engine::Postgres => "decode(repeat('00', 32), 'hex')",
+    };
+    let opening_period = "(SELECT period FROM entries WHERE seq = 12)";
+    let tampers: Vec<(&str, Vec<String>, u64)> = vec![
+        (
+            "balance",
+            vec!["UPDATE balances SET balance_fen = balance_fen + 100 WHERE account = 'fund:operating'".into()],
+            15,
+        ),
+        (
+            "monthly total",
+            vec![format!(
+                "UPDATE monthly_totals SET debit_fen = debit_fen + 100 WHERE account = 'fund:operating' AND period = {opening_period}"
+            )],
+            12,
+        ),
+        (
+            "checkpoint",
+            vec![
+                unguard(engine, "checkpoints"),
+                format!("UPDATE checkpoints SET root = {zero} WHERE tree_size = 14"),
+            ],
+            13,
+        ),
+        (
+            "tree node",
+            vec![
+                match engine {
+                    Engine::Sqlite => "DROP TRIGGER tree_nodes_no_delete".into(),
+                    Engine::Postgres => "ALTER TABLE tree_nodes DISABLE TRIGGER USER".into(),
+                },
+                "DELETE FROM tree_nodes WHERE level = 0 AND idx = 14".into(),
+            ],
+            14,
+        ),
+    ];
+    for (what, sqls, seq) in tampers {
+        let db = TestDb::new(engine).await;
+        estate_with_payments(&db).await;
+        let sqls: Vec<&str> = sqls.iter().map(String::as_str).collect();
+        raw(&db, &sqls).await;
+        let (code, out) = audit(&db);
+        assert_eq!(code, 1, "{what}: {out}");
+        assert!(
+            out.contains(&format!("FAILED at seq {seq}:")),
+            "{what} must be named by seq {seq}: {out}"
+        );
+    }
 }

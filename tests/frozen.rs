@@ -41,6 +41,11 @@ async fn a_raised_balance_freezes_every_answer_and_shows_no_figure(engine: Engin
     let store = Arc::new(db.open().await);
     let reports = store.audit_all().await.unwrap();
     let failure = reports[0].failure.clone().expect("the audit fails");
+    assert_eq!(
+        failure.seq,
+        Some(15),
+        "the last entry that posted to it: {failure}"
+    );
     assert!(failure.what.contains("fund:operating"), "{failure}");
     let app = router(AppState::new(store.clone(), db.keys()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -89,7 +94,7 @@ async fn a_raised_balance_freezes_every_answer_and_shows_no_figure(engine: Engin
         let message = v["error"]["message"].as_str().unwrap();
         assert!(message.contains("frozen"), "{path}: {message}");
         assert!(message.contains(&failure.what), "{path}: {message}");
-        assert!(header.is_some_and(|h| h.starts_with("balances")), "{path}");
+        assert_eq!(header.as_deref(), Some("balances; seq=15"), "{path}");
         no_false_figure(path, &body);
     }
     let (status, _, body) = get("/api/v1/estates".into()).await;
@@ -125,6 +130,10 @@ async fn a_raised_balance_freezes_every_answer_and_shows_no_figure(engine: Engin
             if lang == "zh" {
                 assert!(html.contains("自检未通过"), "{path}: {html}");
                 assert!(html.contains("余额表"), "{path}: names what failed");
+                assert!(
+                    html.contains("seq 15"),
+                    "{path}: names the last fee, seq 15"
+                );
                 assert!(
                     !html.contains(&failure.what),
                     "{path}: English on a Chinese page"

@@ -148,7 +148,8 @@ impl Store {
         nodes: &mut HashMap<NodeId, Hash>,
     ) -> Result<std::result::Result<(), AuditFailure>> {
         let mut state = State::new();
-        let mut monthly: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+        // Debits, credits and the last seq that posted, per (month, account).
+        let mut monthly: BTreeMap<(String, String), (i64, i64, u64)> = BTreeMap::new();
         // Every unit_registered entry: commitment -> (seq, area).
         let mut registered: BTreeMap<UnitCommitment, (u64, String)> = BTreeMap::new();
         loop {
@@ -247,9 +248,12 @@ impl Store {
                     )));
                 }
                 for (account, d, c) in want {
-                    let t = monthly.entry((period.clone(), account)).or_insert((0, 0));
+                    let t = monthly
+                        .entry((period.clone(), account))
+                        .or_insert((0, 0, seq));
                     t.0 += d;
                     t.1 += c;
+                    t.2 = seq;
                 }
                 for (id, h) in
                     tree::append(seq, sealed.hash, &*nodes).map_err(super::StoreError::Tlog)?
@@ -335,7 +339,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let mut first_bad: Option<(u64, String)> = None;
-        let mut seen = 0usize;
+        let mut seen = std::collections::HashSet::new();
         for r in rows {
             let level: i64 = r.try_get(0)?;
             let idx = from_db(r.try_get(1)?)?;
@@ -346,7 +350,9 @@ impl Store {
             let ok = id
                 .and_then(|id| nodes.get(&id))
                 .is_some_and(|h| h.0.as_slice() == hash.as_slice());
-            seen += 1;
+            if let Some(id) = id {
+                seen.insert(id);
+            }
             if !ok {
                 let first_leaf = idx
                     .checked_shl(u32::try_from(level).unwrap_or(63))
@@ -364,38 +370,78 @@ impl Store {
         if let Some((seq, what)) = first_bad {
             return Ok(Err(fail(Some(seq), FailureClass::TreeNodes, what)));
         }
-        if seen != nodes.len() {
+        // Every stored node matched, so any difference is a missing one:
+        // named by the first leaf under it.
+        let missing = nodes
+            .keys()
+            .filter(|id| !seen.contains(*id))
+            .min_by_key(|id| {
+                id.index
+                    .checked_shl(u32::from(id.level))
+                    .unwrap_or(u64::MAX)
+            });
+        if let Some(id) = missing {
             return Ok(Err(fail(
-                None,
+                Some(
+                    id.index
+                        .checked_shl(u32::from(id.level))
+                        .unwrap_or(u64::MAX),
+                ),
                 FailureClass::TreeNodes,
-                format!("{} tree nodes are stored, {} expected", seen, nodes.len()),
+                format!(
+                    "tree node level {} index {} is missing ({} stored, {} expected)",
+                    id.level,
+                    id.index,
+                    seen.len(),
+                    nodes.len()
+                ),
             )));
         }
         Ok(Ok(()))
     }
 
     /// Balances and monthly totals must equal what the entries add up to.
+    /// A stored total says nothing of which posting it went wrong at, so a
+    /// wrong one is named by the last entry that posted to it (the total
+    /// must hold from there on); a row for which nothing posted at all, by
+    /// the log's last entry. Of several, the earliest is named.
     async fn audit_derived(
         &self,
         slug: &Slug,
         state: &State,
-        monthly: &BTreeMap<(String, String), (i64, i64)>,
+        monthly: &BTreeMap<(String, String), (i64, i64, u64)>,
     ) -> Result<std::result::Result<(), AuditFailure>> {
+        let head = state.size().checked_sub(1);
+        // Balances: the last seq posting to each account comes from the
+        // monthly map (its latest month holds it).
+        let mut last_seq: BTreeMap<&str, u64> = BTreeMap::new();
+        for ((_, account), (_, _, seq)) in monthly {
+            let s = last_seq.entry(account.as_str()).or_insert(*seq);
+            *s = (*s).max(*seq);
+        }
         let stored: BTreeMap<String, i64> = self.balances(slug).await?.into_iter().collect();
         let replayed: BTreeMap<String, i64> = state
             .balances()
             .iter()
             .map(|(a, b)| (a.to_string(), *b))
             .collect();
-        if stored != replayed {
-            let account = replayed
-                .iter()
-                .find(|(a, b)| stored.get(*a) != Some(b))
-                .map(|(a, _)| a.clone())
-                .or_else(|| stored.keys().find(|a| !replayed.contains_key(*a)).cloned())
-                .unwrap_or_default();
+        let mut first_bad: Option<(Option<u64>, String)> = None;
+        let mut keep = |seq: Option<u64>, account: &str| {
+            if first_bad
+                .as_ref()
+                .is_none_or(|(s, _)| seq.unwrap_or(u64::MAX) < s.unwrap_or(u64::MAX))
+            {
+                first_bad = Some((seq, account.to_string()));
+            }
+        };
+        for account in replayed.keys().chain(stored.keys()) {
+            if stored.get(account) != replayed.get(account) {
+                keep(last_seq.get(account.as_str()).copied().or(head), account);
+            }
+        }
+        if let Some((seq, account)) = first_bad {
             return Ok(Err(fail(
-                None,
+                seq,
                 FailureClass::Balances,
                 format!("stored balance of {account} differs from the sum of its postings"),
             )));
@@ -406,18 +452,31 @@ impl Store {
         .bind(slug.as_str())
         .fetch_all(&self.pool)
         .await?;
-        let mut stored_monthly = BTreeMap::new();
+        let mut stored_monthly: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
         for r in rows {
             stored_monthly.insert(
                 (r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
                 (r.try_get(2)?, r.try_get(3)?),
             );
         }
-        if &stored_monthly != monthly {
+        let mut first_bad: Option<(Option<u64>, &(String, String))> = None;
+        for key in monthly.keys().chain(stored_monthly.keys()) {
+            let want = monthly.get(key).map(|(d, c, _)| (*d, *c));
+            if stored_monthly.get(key).copied() != want {
+                let seq = monthly.get(key).map(|(_, _, s)| *s).or(head);
+                if first_bad
+                    .as_ref()
+                    .is_none_or(|(s, _)| seq.unwrap_or(u64::MAX) < s.unwrap_or(u64::MAX))
+                {
+                    first_bad = Some((seq, key));
+                }
+            }
+        }
+        if let Some((seq, (period, account))) = first_bad {
             return Ok(Err(fail(
-                None,
+                seq,
                 FailureClass::MonthlyTotals,
-                "stored monthly totals differ from the postings",
+                format!("stored monthly total of {account} for {period} differs from its postings"),
             )));
         }
         Ok(Ok(()))
@@ -531,18 +590,24 @@ impl Store {
             let size = from_db(r.try_get(0)?)?;
             let root: Vec<u8> = r.try_get(1)?;
             let note: String = r.try_get(2)?;
+            // A checkpoint is named by the last entry it covers.
             let at = |what: String| {
                 fail(
-                    None,
+                    size.checked_sub(1),
                     FailureClass::Checkpoints,
                     format!("checkpoint of size {size}: {what}"),
                 )
             };
             if size > state.size() {
-                return Ok(Err(at(format!(
-                    "is beyond the log's {} entries",
-                    state.size()
-                ))));
+                // Named by the first entry it covers that is not stored.
+                return Ok(Err(fail(
+                    Some(state.size()),
+                    FailureClass::Checkpoints,
+                    format!(
+                        "checkpoint of size {size} is beyond the log's {} entries",
+                        state.size()
+                    ),
+                )));
             }
             let (cp, _, _) = match open_checkpoint(&note, &info.log_key, &[]) {
                 Ok(x) => x,
