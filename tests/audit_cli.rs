@@ -12,6 +12,7 @@ both_engines!(
     a_swapped_units_row_fails_naming_its_entry,
     a_dropped_disabled_or_hollowed_trigger_fails_audit_until_restored,
     every_failure_class_names_its_first_bad_seq,
+    a_deleted_or_edited_bank_ref_row_fails_and_no_reference_is_credited_twice,
 );
 
 /// Runs `trustfund audit` on the test database; returns (exit code, stdout).
@@ -478,5 +479,71 @@ async fn every_failure_class_names_its_first_bad_seq(engine: Engine) {
             out.contains(&format!("FAILED at seq {seq}:")),
             "{what} must be named by seq {seq}: {out}"
         );
+    }
+}
+
+/// Attack 5a of issue 10: deleting a `bank_refs` row let the same bank
+/// reference be credited twice, and audit passed. The payment now carries
+/// a commitment to its reference, so the ledger's rule refuses the second
+/// credit without the row, and audit checks the rows against the log.
+async fn a_deleted_or_edited_bank_ref_row_fails_and_no_reference_is_credited_twice(engine: Engine) {
+    for tamper in ["delete", "edit"] {
+        let db = TestDb::new(engine).await;
+        let store = db.open().await;
+        let t = TestEstate::create(&store, &db.keys(), "audited").await;
+        let paid = || {
+            let mut d = t.fee_paid(1, "120.00");
+            d.bank_ref =
+                Some(trustfund::domain::BankRef::parse("reference", "ICBC-20260105-001").unwrap());
+            d
+        };
+        let seq = t.append(&store, vec![paid()]).await.unwrap()[0].seq;
+        t.append(&store, vec![t.fee_paid(2, "8.00")]).await.unwrap();
+        store.close().await;
+        let sqls: Vec<String> = match (tamper, engine) {
+            ("delete", Engine::Sqlite) => vec!["DROP TRIGGER bank_refs_no_delete".into()],
+            (_, Engine::Sqlite) => vec!["DROP TRIGGER bank_refs_no_update".into()],
+            (_, Engine::Postgres) => vec!["ALTER TABLE bank_refs DISABLE TRIGGER USER".into()],
+        };
+        let change = if tamper == "delete" {
+            "DELETE FROM bank_refs WHERE reference = 'ICBC-20260105-001'"
+        } else {
+            "UPDATE bank_refs SET reference = 'ICBC-20260105-009' WHERE reference = 'ICBC-20260105-001'"
+        };
+        let mut all: Vec<&str> = sqls.iter().map(String::as_str).collect();
+        all.push(change);
+        raw(&db, &all).await;
+
+        let (code, out) = audit(&db);
+        assert_eq!(code, 1, "{tamper}: {out}");
+        assert!(
+            out.contains(&format!("FAILED at seq {seq}:")),
+            "{tamper}: {out}"
+        );
+        assert!(
+            out.contains("bank_refs") || out.contains("bank reference"),
+            "{tamper}: {out}"
+        );
+
+        // With the row gone (or renamed), the reference is still refused:
+        // by the ledger's rule over the commitment in the log.
+        let store = db.open().await;
+        let before = store.tree_size(&t.slug).await.unwrap();
+        let err = t
+            .append(&store, vec![paid()])
+            .await
+            .expect_err("a bank reference is credited once");
+        match err {
+            trustfund::store::StoreError::Rule(r) => {
+                assert_eq!(r.code, "duplicate_bank_ref", "{tamper}: {r}")
+            }
+            other => panic!("{tamper}: refused for the wrong reason: {other}"),
+        }
+        assert_eq!(
+            store.tree_size(&t.slug).await.unwrap(),
+            before,
+            "nothing appended"
+        );
+        store.close().await;
     }
 }

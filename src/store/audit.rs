@@ -6,12 +6,12 @@
 //! the private units table are compared with what the entries say, and
 //! every append-only trigger must still be in place.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sqlx::Row;
 
 use super::{from_db, to_db, Result, Store};
-use crate::domain::{Slug, UnitCommitment, UnitId, UnitSecret};
+use crate::domain::{BankRef, BankRefCommitment, Slug, UnitCommitment, UnitId, UnitSecret};
 use crate::ledger::{Body, SealedEntry, Side, State};
 use crate::tlog::checkpoint::open_checkpoint;
 use crate::tlog::tree::{self, NodeId};
@@ -152,6 +152,9 @@ impl Store {
         let mut monthly: BTreeMap<(String, String), (i64, i64, u64)> = BTreeMap::new();
         // Every unit_registered entry: commitment -> (seq, area).
         let mut registered: BTreeMap<UnitCommitment, (u64, String)> = BTreeMap::new();
+        // Payments written before FORMAT.md revision 4, whose bank
+        // reference (if any) the log does not commit to.
+        let mut uncommitted_payments: BTreeSet<u64> = BTreeSet::new();
         loop {
             let start = state.size();
             let rows = sqlx::query(
@@ -216,8 +219,14 @@ impl Store {
                         "stored seq, kind or time columns differ from the entry",
                     )));
                 }
-                if let Body::UnitRegistered { unit, area } = &sealed.entry.body {
-                    registered.insert(*unit, (seq, area.to_string()));
+                match &sealed.entry.body {
+                    Body::UnitRegistered { unit, area } => {
+                        registered.insert(*unit, (seq, area.to_string()));
+                    }
+                    Body::FeePaid { bank_ref: None, .. } => {
+                        uncommitted_payments.insert(seq);
+                    }
+                    _ => {}
                 }
                 if let Err(e) = state.apply(&sealed) {
                     return Ok(Err(fail(Some(seq), FailureClass::Entries, e.to_string())));
@@ -281,6 +290,12 @@ impl Store {
             return Ok(Err(f));
         }
         if let Err(f) = self.audit_units(slug, &registered).await? {
+            return Ok(Err(f));
+        }
+        if let Err(f) = self
+            .audit_bank_refs(slug, state.bank_refs(), &uncommitted_payments)
+            .await?
+        {
             return Ok(Err(f));
         }
         if let Err(f) = self.audit_checkpoints(slug, &state, nodes, report).await? {
@@ -559,6 +574,74 @@ impl Store {
                     Some(*seq),
                     FailureClass::Units,
                     "the unit this entry registered has no units row",
+                ));
+            }
+        }
+        Ok(match first_bad {
+            Some(f) => Err(f),
+            None => Ok(()),
+        })
+    }
+
+    /// The private bank_refs table must match the commitments the log's
+    /// payments carry, both ways: every row's reference commits to the
+    /// commitment of the payment at its seq (an edited row does not), and
+    /// every committed reference has its row (a deleted row, which would
+    /// let the server's quick check credit the reference again, does not).
+    /// Rows of payments written before the log committed to references
+    /// can only be checked to belong to a payment.
+    async fn audit_bank_refs(
+        &self,
+        slug: &Slug,
+        committed: &BTreeMap<BankRefCommitment, u64>,
+        uncommitted_payments: &BTreeSet<u64>,
+    ) -> Result<std::result::Result<(), AuditFailure>> {
+        let rows = sqlx::query("SELECT reference, seq FROM bank_refs WHERE estate = $1")
+            .bind(slug.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut first_bad: Option<AuditFailure> = None;
+        let mut keep = |f: AuditFailure| {
+            if first_bad
+                .as_ref()
+                .is_none_or(|b| f.seq.unwrap_or(u64::MAX) < b.seq.unwrap_or(u64::MAX))
+            {
+                first_bad = Some(f);
+            }
+        };
+        let mut seen = BTreeSet::new();
+        for r in rows {
+            let reference: String = r.try_get(0)?;
+            let seq = from_db(r.try_get(1)?)?;
+            let c = BankRef::parse("reference", &reference)
+                .ok()
+                .map(|b| BankRefCommitment::compute(slug, &b));
+            match c.and_then(|c| committed.get(&c).map(|at| (c, *at))) {
+                Some((c, at)) if at == seq => {
+                    seen.insert(c);
+                }
+                Some((c, at)) => {
+                    seen.insert(c);
+                    keep(fail(
+                        Some(at.min(seq)),
+                        FailureClass::BankRefs,
+                        format!("bank_refs row of seq {seq}: the log credits this reference at seq {at}"),
+                    ));
+                }
+                None if uncommitted_payments.contains(&seq) => {}
+                None => keep(fail(
+                    Some(seq),
+                    FailureClass::BankRefs,
+                    "bank_refs row: its reference is not the one the payment at this seq commits to (the row was edited)",
+                )),
+            }
+        }
+        for (c, seq) in committed {
+            if !seen.contains(c) {
+                keep(fail(
+                    Some(*seq),
+                    FailureClass::BankRefs,
+                    "this payment's bank reference has no bank_refs row (the row was deleted)",
                 ));
             }
         }
