@@ -288,6 +288,7 @@ impl TestEstate {
             amount: money(amount),
             paid_on: Date::parse("paid_on", "2026-01-05").unwrap(),
             method: PayMethod::Bank,
+            bank_ref: None,
             postings: vec![],
         }
         .into()

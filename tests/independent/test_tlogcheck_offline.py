@@ -505,26 +505,7 @@ class FakeLog:
         self.log_pub = ed_public(self.log_seed)
         self.wit_pub = ed_public(self.wit_seed)
         self.c9_pub = ed_public(self.c9_seed)
-        self.entries: list[bytes] = []
-        heads = [
-            {"kind": "estate_created", "origin": self.ORIGIN,
-             "log_key": vkey(self.ORIGIN, 1, self.log_pub)},
-            {"kind": "policy_set", "version": 1, "rules": {"witnesses": 1}},
-            {"kind": "member_enrolled", "member": "alice", "role": "committee",
-             "key": vkey(self.ALICE, 4, self.wit_pub)},
-            {"kind": "member_enrolled", "member": "p1", "role": "company",
-             "key": vkey(self.ORIGIN + "/members/p1", 4, ed_public(b"\x33" * 32))},
-        ]
-        prev = "0" * 64
-        for i in range(n):
-            body = heads[i] if i < len(heads) else {"kind": "note", "text": "entry %d ✓" % i}
-            e = json.dumps(
-                {"v": 1, "estate": "test", "seq": i, "prev": prev, **body},
-                ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-            ).encode()
-            self.entries.append(e)
-            prev = t.leaf_hash(e).hex()
-        self.hashes = [t.leaf_hash(e) for e in self.entries]
+        self.build(n)
         self.policy = (
             f"log {vkey(self.ORIGIN, 1, self.log_pub)}\n"
             f"witness alice {vkey(self.ALICE, 4, self.wit_pub)}\n"
@@ -539,6 +520,36 @@ class FakeLog:
         ts = 1700000000
         cos = ts.to_bytes(8, "big") + ed_sign(seed, t.cosigned_message(text, ts))
         return f"\u2014 {name} {b64(kid + cos)}\n".encode()
+
+    def build(self, n: int, payments: dict[int, str] | None = None):
+        """n entries; those in `payments` are fee_paid entries carrying
+        that bank reference's commitment. Signs a checkpoint over them."""
+        payments = payments or {}
+        self.entries: list[bytes] = []
+        heads = [
+            {"kind": "estate_created", "origin": self.ORIGIN,
+             "log_key": vkey(self.ORIGIN, 1, self.log_pub)},
+            {"kind": "policy_set", "version": 1, "rules": {"witnesses": 1}},
+            {"kind": "member_enrolled", "member": "alice", "role": "committee",
+             "key": vkey(self.ALICE, 4, self.wit_pub)},
+            {"kind": "member_enrolled", "member": "p1", "role": "company",
+             "key": vkey(self.ORIGIN + "/members/p1", 4, ed_public(b"\x33" * 32))},
+        ]
+        prev = "0" * 64
+        for i in range(n):
+            body = heads[i] if i < len(heads) else {"kind": "note", "text": "entry %d ✓" % i}
+            if i in payments:
+                body = {"kind": "fee_paid",
+                        "bank_ref": t.bank_ref_commitment("test", payments[i])}
+            e = json.dumps(
+                {"v": 1, "estate": "test", "seq": i, "prev": prev, **body},
+                ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+            ).encode()
+            self.entries.append(e)
+            prev = t.leaf_hash(e).hex()
+        self.hashes = [t.leaf_hash(e) for e in self.entries]
+        if hasattr(self, "checkpoint"):
+            self.sign_checkpoint(n)
 
     def sign_checkpoint(self, n: int, root: bytes | None = None):
         root = t.mth(self.hashes[:n]) if root is None else root
@@ -639,6 +650,8 @@ class CliAgainstFakeLog(unittest.TestCase):
         cls.server.server_close()
 
     def tearDown(self):
+        if len(self.fake.entries) != self.N:
+            self.fake.build(self.N)
         self.fake.checkpoint, self.fake.policy, self.fake.text = self.pristine
         self.fake.tamper_entry = None
         self.fake.tamper_proof = False
@@ -722,6 +735,21 @@ class CliAgainstFakeLog(unittest.TestCase):
         self.assertIn(FakeLog.C9, out)
 
 
+    def test_bank_refs_once_pass(self):
+        self.fake.build(8, {5: "ICBC-20261015-000123", 7: "ICBC-20261015-000124"})
+        code, out = self.run_cli()
+        self.assertEqual(code, 0, out)
+        self.assertIn("bank refs 2 committed", out)
+
+    def test_a_bank_ref_credited_twice_is_refused(self):
+        # The same reference, typed with spaces the second time.
+        self.fake.build(8, {5: "ICBC-20261015-000123", 7: " ICBC-20261015-000123 "})
+        code, out = self.run_cli()
+        self.assertEqual(code, 1, out)
+        self.assertIn("entry 7: duplicate_bank_ref", out)
+        self.assertIn("entry 5", out)
+
+
 class LedgerWitnesses(unittest.TestCase):
     def key(self, member: str, seed: int) -> str:
         return vkey(f"o.example/members/{member}", 4, ed_public(bytes([seed]) * 32))
@@ -758,6 +786,39 @@ class LedgerWitnesses(unittest.TestCase):
         ]:
             with self.assertRaises(t.CheckError, msg=bad):
                 t.ledger_witnesses(bad)
+
+
+class BankRefCommitments(unittest.TestCase):
+    """The project's bank_ref.json against this implementation (FORMAT.md
+    section 9.1), and the rule on its own."""
+
+    def test_project_vectors(self):
+        path = os.path.join(REPO, "fixtures", "vectors", "ledger", "bank_ref.json")
+        with open(path, encoding="utf-8") as f:
+            vectors = json.load(f)["vectors"]
+        self.assertEqual(
+            vectors[0]["commitment"],
+            "9a2e5879520adc4f5d86216d8d099900e4e36c770cf1843b4fb8c167b4389bcf",
+        )
+        for v in vectors:
+            typed = v.get("as_typed", v["reference"])
+            self.assertEqual(t.bank_ref_commitment(v["estate"], typed), v["commitment"])
+            pre = bytes.fromhex(v["preimage_hex"])
+            self.assertEqual(hashlib.sha256(pre).hexdigest(), v["commitment"])
+
+    def test_rule(self):
+        c = t.bank_ref_commitment("test", "A1")
+        seen: dict[str, int] = {}
+        t.check_bank_ref({"kind": "fee_paid"}, 0, seen)
+        t.check_bank_ref({"kind": "fee_paid", "bank_ref": c}, 1, seen)
+        self.assertEqual(seen, {c: 1})
+        with self.assertRaisesRegex(t.CheckError, "entry 2: duplicate_bank_ref.*entry 1"):
+            t.check_bank_ref({"kind": "fee_paid", "bank_ref": c}, 2, seen)
+        for bad in (c.upper(), c[:-1], 7, None):
+            with self.assertRaises(t.CheckError):
+                t.check_bank_ref({"kind": "fee_paid", "bank_ref": bad}, 3, {})
+        with self.assertRaises(t.CheckError):
+            t.check_bank_ref({"kind": "note", "bank_ref": c}, 4, {})
 
 
 if __name__ == "__main__":

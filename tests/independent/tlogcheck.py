@@ -16,8 +16,10 @@ witness quorum, taking the witness keys only from the entries' own
 member_enrolled / member_revoked and the quorum from policy_set (never
 from the policy file it is sent); then the policy file's syntax, a
 deterministic spread of inclusion and consistency proofs, and the
-single-entry endpoint. Prints a short summary and exits 0, or prints the
-first failure (which check, which index) and exits 1.
+single-entry endpoint; and one ledger rule that needs no replay of
+balances: no two entries carry the same bank reference commitment
+(FORMAT.md revision 4, section 9.1). Prints a short summary and exits 0,
+or prints the first failure (which check, which index) and exits 1.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ __all__ = [
     "verify_cosignature",
     "quorum_met",
     "ledger_witnesses",
+    "bank_ref_commitment",
+    "check_bank_ref",
     "main",
 ]
 
@@ -626,6 +630,41 @@ def _proof_hashes(obj, what: str) -> list[bytes]:
     return out
 
 
+# ---------------------------------------------------------------------------
+# Bank reference commitments (FORMAT.md revision 4, section 9.1).
+# ---------------------------------------------------------------------------
+
+
+def bank_ref_commitment(estate: str, reference: str) -> str:
+    """hex SHA-256("trustfund-bank-ref/v1\n" + estate + "\n" + reference),
+    the reference in canonical form (surrounding spaces trimmed)."""
+    data = "trustfund-bank-ref/v1\n%s\n%s" % (estate, reference.strip())
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def check_bank_ref(obj: dict, index: int, seen: dict[str, int]) -> None:
+    """The rule duplicate_bank_ref: a fee_paid entry's optional `bank_ref`
+    is 64 lowercase hex digits and no earlier entry carried it. `seen`
+    maps each commitment to the entry that first carried it."""
+    if "bank_ref" not in obj:
+        return
+    c = obj["bank_ref"]
+    if obj.get("kind") != "fee_paid":
+        raise CheckError(f"entry {index}: bank_ref on a {obj.get('kind')!r} entry")
+    if (
+        not isinstance(c, str)
+        or len(c) != 64
+        or any(ch not in "0123456789abcdef" for ch in c)
+    ):
+        raise CheckError(f"entry {index}: bank_ref is not 64 lowercase hex digits")
+    if c in seen:
+        raise CheckError(
+            f"entry {index}: duplicate_bank_ref: the bank reference was already"
+            f" credited at entry {seen[c]}"
+        )
+    seen[c] = index
+
+
 def run(base: str, slug: str, log=print) -> None:
     c = Client(base)
 
@@ -658,6 +697,7 @@ def run(base: str, slug: str, log=print) -> None:
     entries: list[bytes] = []
     objs: list[dict] = []
     leaves: list[bytes] = []
+    bank_refs: dict[str, int] = {}
     start = 0
     while start < n:
         end = min(start + 1000, n)
@@ -679,6 +719,7 @@ def run(base: str, slug: str, log=print) -> None:
                 raise CheckError(
                     f"entry {i}: prev {obj.get('prev')!r} != {want_prev}"
                 )
+            check_bank_ref(obj, i, bank_refs)
             entries.append(data)
             objs.append(obj)
             leaves.append(leaf_hash(data))
@@ -726,6 +767,7 @@ def run(base: str, slug: str, log=print) -> None:
         f" witnessed by {', '.join(sorted(cosigned)) or '-'},"
         f" committee quorum {k} met"
     )
+    log(f"bank refs {len(bank_refs)} committed, none credited twice")
 
     # 5. The policy file: well formed and about this log, but never trusted.
     try:
