@@ -111,6 +111,7 @@ fn fee_paid(unit: UnitCommitment) -> Draft {
         amount: Money::parse("amount", "185.60").expect("amount"),
         paid_on: Date::parse("paid_on", "2026-11-20").expect("date"),
         method: PayMethod::Wechat,
+        bank_ref: None,
         postings: vec![],
     }
     .into()

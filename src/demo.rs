@@ -442,6 +442,7 @@ pub async fn load(
                     amount: *amount,
                     paid_on: Date::from_naive("paid_on", t.date_in(&tz))?,
                     method,
+                    bank_ref: None,
                     postings: vec![],
                 },
                 *t,
@@ -481,6 +482,7 @@ pub async fn load(
                     amount: *amount,
                     paid_on: Date::from_naive("paid_on", t.date_in(&tz))?,
                     method: PayMethod::Bank,
+                    bank_ref: None,
                     postings: vec![],
                 };
                 let t = at(period, 27, 21, 0)?;

@@ -3,7 +3,8 @@
 //!
 //! The only trust anchor is the log key (pinned by the owner, or remembered
 //! from an earlier run); witness keys and the quorum come from the hashed
-//! entries themselves, never from what the server says about them.
+//! entries themselves, never from what the server says about them. A
+//! bundle file and a live server go through the same rules core.
 
 use std::collections::HashMap;
 
@@ -155,12 +156,117 @@ pub fn root_of(leaves: &[Hash], size: u64) -> Option<Hash> {
     tree::tree_hash(size, &nodes).ok()
 }
 
+/// A cosignature line on a checkpoint whose key is not a witness key in
+/// the ledger: not the log's, not an active committee or community key of
+/// a `member_enrolled` entry. It is never verified and never counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uncounted {
+    pub name: String,
+    pub key_id: u32,
+}
+
+impl std::fmt::Display for Uncounted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({:08x})", self.name, self.key_id)
+    }
+}
+
+/// What the log key is checked against: the key in entry 0 is the log's,
+/// and this says whose word makes it the right one.
+#[derive(Debug, Clone, Copy)]
+enum Anchor<'a> {
+    /// A bundle names its origin and key; entry 0 must agree (§17 step 7).
+    Bundle {
+        origin: &'a str,
+        log_key: &'a VerifierKey,
+    },
+    /// A key the owner pinned or remembered: entry 0 must be signed over to it.
+    Trusted(&'a VerifierKey),
+    /// Nothing pinned or remembered: entry 0's key is taken on first use.
+    FirstUse,
+}
+
+/// Everything a verifier checks about a log, whatever it came from (a
+/// bundle file or a live server): the checks of FORMAT.md §17 from step 3.
+struct LogInput<'a> {
+    anchor: Anchor<'a>,
+    checkpoint: &'a str,
+    entries: &'a [String],
+    /// A bundle's policy file, compared with the ledger's (step 11). A live
+    /// server's policy file is never read: nothing in it is needed.
+    policy: Option<&'a str>,
+    statement: Option<StatementRef>,
+}
+
 /// Verifies a bundle completely: entries, chain, ledger rules (every
 /// posting balanced, no fund negative, every disbursement backed by
 /// approvals that met the policy in force, remuneration within
 /// entitlement, every statement's figures), the Merkle root, the log's
 /// signature and the witness quorum.
 pub fn verify_bundle(b: &Bundle, pinned: Option<&VerifierKey>) -> Result<Verified, VerifyError> {
+    verify_bundle_reporting(b, pinned).0
+}
+
+/// [`verify_bundle`], also returning the cosignatures that did not count
+/// whether or not the bundle verified, so that a refusal for a missing
+/// quorum can say which keys tried to make it up.
+pub fn verify_bundle_reporting(
+    b: &Bundle,
+    pinned: Option<&VerifierKey>,
+) -> (Result<Verified, VerifyError>, Vec<Uncounted>) {
+    let mut uncounted = Vec::new();
+    let result = check_bundle_format(b, pinned).and_then(|log_key| {
+        verify_log(
+            &LogInput {
+                anchor: Anchor::Bundle {
+                    origin: &b.origin,
+                    log_key: &log_key,
+                },
+                checkpoint: &b.checkpoint,
+                entries: &b.entries,
+                policy: Some(&b.policy),
+                statement: b.statement,
+            },
+            &mut uncounted,
+        )
+    });
+    (result, uncounted)
+}
+
+/// Verifies a live log: the latest checkpoint a server served and the
+/// entries it covers, with the same rules as a bundle. The witnesses and
+/// the quorum come from the entries; the log key is `trusted` (pinned or
+/// remembered), or, when there is none, entry 0's (trust on first use).
+pub fn verify_live(
+    checkpoint: &str,
+    entries: &[String],
+    trusted: Option<&VerifierKey>,
+) -> (Result<Verified, VerifyError>, Vec<Uncounted>) {
+    let mut uncounted = Vec::new();
+    let result = if entries.is_empty() || entries.len() > MAX_BUNDLE_ENTRIES {
+        Err(VerifyError::Format(format!(
+            "a log has 1 to {MAX_BUNDLE_ENTRIES} entries"
+        )))
+    } else {
+        verify_log(
+            &LogInput {
+                anchor: trusted.map_or(Anchor::FirstUse, Anchor::Trusted),
+                checkpoint,
+                entries,
+                policy: None,
+                statement: None,
+            },
+            &mut uncounted,
+        )
+    };
+    (result, uncounted)
+}
+
+/// §17 steps 1 and 2: the bundle's shape, and its key against the pinned one.
+fn check_bundle_format(
+    b: &Bundle,
+    pinned: Option<&VerifierKey>,
+) -> Result<VerifierKey, VerifyError> {
     if b.format != BUNDLE_FORMAT {
         return Err(VerifyError::Format(format!(
             "format must be {BUNDLE_FORMAT}"
@@ -181,9 +287,16 @@ pub fn verify_bundle(b: &Bundle, pinned: Option<&VerifierKey>) -> Result<Verifie
             });
         }
     }
+    Ok(log_key)
+}
+
+/// The rules core shared by bundles and live logs (§17 steps 3 to 13).
+/// Cosignature lines from keys that are not the ledger's witnesses are
+/// pushed to `uncounted` as soon as the checkpoint has opened.
+fn verify_log(input: &LogInput, uncounted: &mut Vec<Uncounted>) -> Result<Verified, VerifyError> {
     let mut state = State::new();
-    let mut leaves = Vec::with_capacity(b.entries.len());
-    for (i, bytes) in b.entries.iter().enumerate() {
+    let mut leaves = Vec::with_capacity(input.entries.len());
+    for (i, bytes) in input.entries.iter().enumerate() {
         let position = i as u64;
         let sealed = SealedEntry::from_bytes(bytes).map_err(|e| VerifyError::BadEntry {
             seq: position,
@@ -203,15 +316,46 @@ pub fn verify_bundle(b: &Bundle, pinned: Option<&VerifierKey>) -> Result<Verifie
     let info = state
         .estate()
         .ok_or_else(|| VerifyError::Format("entry 0 is not estate_created".into()))?;
-    if info.log_key != log_key || info.origin != b.origin {
-        return Err(VerifyError::Format(
-            "origin or log_key differ from entry 0".into(),
-        ));
+    match input.anchor {
+        Anchor::Bundle { origin, log_key } => {
+            if info.log_key != *log_key || info.origin != origin {
+                return Err(VerifyError::Format(
+                    "origin or log_key differ from entry 0".into(),
+                ));
+            }
+        }
+        Anchor::Trusted(k) => {
+            if info.log_key != *k {
+                return Err(VerifyError::WrongLogKey {
+                    expected: k.format(),
+                    found: info.log_key.format(),
+                });
+            }
+        }
+        Anchor::FirstUse => {}
     }
-    let witness_keys: Vec<VerifierKey> = state.witnesses().into_iter().map(|(_, _, k)| k).collect();
-    let (checkpoint, _, cosigned) = open_checkpoint(&b.checkpoint, &log_key, &witness_keys)
+    let log_key = info.log_key.clone();
+    // Witness keys come from the member entries just replayed, never from
+    // a list that came with the checkpoint.
+    let roles = state.witnesses();
+    let witness_keys: Vec<VerifierKey> = roles.iter().map(|(_, _, k)| k.clone()).collect();
+    let (checkpoint, note, cosigned) = open_checkpoint(input.checkpoint, &log_key, &witness_keys)
         .map_err(|e| VerifyError::LogSignature(e.to_string()))?;
-    let entries = b.entries.len() as u64;
+    let known = |name: &str, key_id: u32| {
+        std::iter::once(&log_key)
+            .chain(&witness_keys)
+            .any(|k| k.name == name && k.key_id == key_id)
+    };
+    for sig in &note.signatures {
+        let line = Uncounted {
+            name: sig.name.clone(),
+            key_id: sig.key_id,
+        };
+        if !known(&sig.name, sig.key_id) && !uncounted.contains(&line) {
+            uncounted.push(line);
+        }
+    }
+    let entries = input.entries.len() as u64;
     if checkpoint.tree_size != entries {
         return Err(VerifyError::SizeMismatch {
             checkpoint: checkpoint.tree_size,
@@ -221,10 +365,11 @@ pub fn verify_bundle(b: &Bundle, pinned: Option<&VerifierKey>) -> Result<Verifie
     if root_of(&leaves, entries) != Some(checkpoint.root) {
         return Err(VerifyError::RootMismatch);
     }
-    if state.witness_policy().as_deref() != Some(b.policy.as_str()) {
-        return Err(VerifyError::PolicyMismatch);
+    if let Some(policy) = input.policy {
+        if state.witness_policy().as_deref() != Some(policy) {
+            return Err(VerifyError::PolicyMismatch);
+        }
     }
-    let roles = state.witnesses();
     let mut witnesses = Vec::new();
     let mut committee = 0;
     for (key, ts) in &cosigned {
@@ -242,7 +387,7 @@ pub fn verify_bundle(b: &Bundle, pinned: Option<&VerifierKey>) -> Result<Verifie
             need: quorum,
         });
     }
-    if let Some(st) = &b.statement {
+    if let Some(st) = &input.statement {
         match state.statements().get(&st.period) {
             Some((seq, _)) if *seq == st.seq => {}
             _ => {

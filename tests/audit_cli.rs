@@ -8,6 +8,13 @@ use std::process::Command;
 use common::{Engine, TestDb, TestEstate};
 use sqlx::Connection;
 
+both_engines!(
+    a_swapped_units_row_fails_naming_its_entry,
+    a_dropped_disabled_or_hollowed_trigger_fails_audit_until_restored,
+    every_failure_class_names_its_first_bad_seq,
+    a_deleted_or_edited_bank_ref_row_fails_and_no_reference_is_credited_twice,
+);
+
 /// Runs `trustfund audit` on the test database; returns (exit code, stdout).
 fn audit(db: &TestDb) -> (i32, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustfund"));
@@ -239,4 +246,304 @@ async fn serve_freezes_a_tampered_estate_and_every_page_says_so() {
         .unwrap();
     assert_eq!(cp.status(), 200, "reading stays possible");
     drop(server);
+}
+
+/// Runs raw SQL on the test database the way an intruder with the
+/// database's password would.
+async fn raw(db: &TestDb, sqls: &[&str]) {
+    match db.engine {
+        Engine::Sqlite => {
+            let mut conn = sqlite(db).await;
+            for sql in sqls {
+                sqlx::query(sql).execute(&mut conn).await.unwrap();
+            }
+            conn.close().await.unwrap();
+        }
+        Engine::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&db.database_url().unwrap())
+                .await
+                .unwrap();
+            for sql in sqls {
+                sqlx::query(sql).execute(&mut conn).await.unwrap();
+            }
+            conn.close().await.unwrap();
+        }
+    }
+}
+
+/// The statement that lets an intruder edit an append-only table.
+fn unguard(engine: Engine, table: &str) -> String {
+    match engine {
+        Engine::Sqlite => format!("DROP TRIGGER {table}_no_update"),
+        Engine::Postgres => format!("ALTER TABLE {table} DISABLE TRIGGER USER"),
+    }
+}
+
+/// Attack 5b of issue 10: two `units` rows swapped, so a payment typed for
+/// 1-101 would carry 1-102's commitment into the public log.
+async fn a_swapped_units_row_fails_naming_its_entry(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    estate_with_payments(&db).await;
+    let store = db.open().await;
+    let seq_101: i64 = sqlx::query_scalar("SELECT seq FROM units WHERE unit_id = '1-101'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+    let unguard = unguard(engine, "units");
+    raw(
+        &db,
+        &[
+            &unguard,
+            "UPDATE units SET unit_id = 'swap' WHERE unit_id = '1-101'",
+            "UPDATE units SET unit_id = '1-101' WHERE unit_id = '1-102'",
+            "UPDATE units SET unit_id = '1-102' WHERE unit_id = 'swap'",
+        ],
+    )
+    .await;
+    let (code, out) = audit(&db);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("FAILED at seq {seq_101}:")), "{out}");
+    assert!(out.contains("units row"), "{out}");
+}
+
+/// Runs `trustfund audit --restore-triggers`; returns (exit code, output).
+fn audit_restoring(db: &TestDb) -> (i32, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustfund"));
+    cmd.args(["audit", "--restore-triggers", "--data-dir"])
+        .arg(db.data_dir())
+        .env_remove("DATABASE_URL");
+    if let Some(url) = db.database_url() {
+        cmd.env("DATABASE_URL", url);
+    }
+    let out = cmd
+        .output()
+        .expect("run trustfund audit --restore-triggers");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// Attack 5c of issue 10: dropped append-only triggers were neither
+/// detected nor restored. Each way of defeating one, on its own database.
+async fn a_dropped_disabled_or_hollowed_trigger_fails_audit_until_restored(engine: Engine) {
+    let tampers: Vec<(&str, Vec<&str>, &str)> = match engine {
+        Engine::Sqlite => vec![
+            ("entries_no_update", vec!["DROP TRIGGER entries_no_update"], "is missing"),
+            (
+                "bank_refs_no_delete",
+                vec![
+                    "DROP TRIGGER bank_refs_no_delete",
+                    "CREATE TRIGGER bank_refs_no_delete BEFORE DELETE ON bank_refs BEGIN SELECT 1; END",
+                ],
+                "differs",
+            ),
+        ],
+        Engine::Postgres => vec![
+            ("entries_append_only", vec!["DROP TRIGGER entries_append_only ON entries"], "is missing"),
+            (
+                "units_no_truncate",
+                vec!["ALTER TABLE units DISABLE TRIGGER units_no_truncate"],
+                "is disabled",
+            ),
+            (
+                "trustfund_append_only",
+                vec!["CREATE OR REPLACE FUNCTION trustfund_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END; $$"],
+                "differs",
+            ),
+        ],
+    };
+    for (name, sqls, what) in tampers {
+        let db = TestDb::new(engine).await;
+        estate_with_payments(&db).await;
+        raw(&db, &sqls).await;
+        let (code, out) = audit(&db);
+        assert_eq!(code, 1, "{name}: {out}");
+        assert!(out.contains("FAILED"), "{name}: {out}");
+        assert!(out.contains(name) && out.contains(what), "{name}: {out}");
+
+        let (code, out) = audit_restoring(&db);
+        assert_eq!(code, 0, "{name}: {out}");
+        assert!(
+            out.contains("restored: append-only trigger") && out.contains(name),
+            "{name}: {out}"
+        );
+        let (code, out) = audit(&db);
+        assert_eq!(code, 0, "{name}: {out}");
+        // And it guards again.
+        let store = db.open().await;
+        let refused = sqlx::query("UPDATE entries SET kind = kind")
+            .execute(store.pool())
+            .await;
+        store.close().await;
+        if name != "units_no_truncate" && name != "bank_refs_no_delete" {
+            assert!(refused.is_err(), "{name}: entries are append-only again");
+        }
+    }
+}
+
+#[tokio::test]
+async fn serve_puts_a_dropped_trigger_back_on_start() {
+    use std::io::BufRead;
+    let db = TestDb::new(Engine::Sqlite).await;
+    estate_with_payments(&db).await;
+    raw(&db, &["DROP TRIGGER entries_no_delete"]).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trustfund"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(db.data_dir())
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let server = Server(child);
+    tokio::task::spawn_blocking(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if line.unwrap().starts_with("trustfund is serving on ") {
+                return;
+            }
+        }
+        panic!("server exited before serving");
+    })
+    .await
+    .unwrap();
+    drop(server);
+    let warnings: Vec<String> = std::io::BufReader::new(stderr)
+        .lines()
+        .map_while(|l| l.ok())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|l| l.contains("entries_no_delete") && l.contains("restored")),
+        "{warnings:?}"
+    );
+    let (code, out) = audit(&db);
+    assert_eq!(code, 0, "{out}");
+}
+
+/// Balances, monthly totals, checkpoints and missing tree nodes used to
+/// fail with no seq at all; each now names the first entry concerned.
+async fn every_failure_class_names_its_first_bad_seq(engine: Engine) {
+    // The log: 13 entries of genesis (seq 12 the opening balance) and the
+    // fees at 13, 14, 15; a checkpoint after each append.
+    let zero = match engine {
+        Engine::Sqlite => "zeroblob(32)",
+        Engine::Postgres => "decode(repeat('00', 32), 'hex')",
+    };
+    let opening_period = "(SELECT period FROM entries WHERE seq = 12)";
+    let tampers: Vec<(&str, Vec<String>, u64)> = vec![
+        (
+            "balance",
+            vec!["UPDATE balances SET balance_fen = balance_fen + 100 WHERE account = 'fund:operating'".into()],
+            15,
+        ),
+        (
+            "monthly total",
+            vec![format!(
+                "UPDATE monthly_totals SET debit_fen = debit_fen + 100 WHERE account = 'fund:operating' AND period = {opening_period}"
+            )],
+            12,
+        ),
+        (
+            "checkpoint",
+            vec![
+                unguard(engine, "checkpoints"),
+                format!("UPDATE checkpoints SET root = {zero} WHERE tree_size = 14"),
+            ],
+            13,
+        ),
+        (
+            "tree node",
+            vec![
+                match engine {
+                    Engine::Sqlite => "DROP TRIGGER tree_nodes_no_delete".into(),
+                    Engine::Postgres => "ALTER TABLE tree_nodes DISABLE TRIGGER USER".into(),
+                },
+                "DELETE FROM tree_nodes WHERE level = 0 AND idx = 14".into(),
+            ],
+            14,
+        ),
+    ];
+    for (what, sqls, seq) in tampers {
+        let db = TestDb::new(engine).await;
+        estate_with_payments(&db).await;
+        let sqls: Vec<&str> = sqls.iter().map(String::as_str).collect();
+        raw(&db, &sqls).await;
+        let (code, out) = audit(&db);
+        assert_eq!(code, 1, "{what}: {out}");
+        assert!(
+            out.contains(&format!("FAILED at seq {seq}:")),
+            "{what} must be named by seq {seq}: {out}"
+        );
+    }
+}
+
+/// Attack 5a of issue 10: deleting a `bank_refs` row let the same bank
+/// reference be credited twice, and audit passed. The payment now carries
+/// a commitment to its reference, so the ledger's rule refuses the second
+/// credit without the row, and audit checks the rows against the log.
+async fn a_deleted_or_edited_bank_ref_row_fails_and_no_reference_is_credited_twice(engine: Engine) {
+    for tamper in ["delete", "edit"] {
+        let db = TestDb::new(engine).await;
+        let store = db.open().await;
+        let t = TestEstate::create(&store, &db.keys(), "audited").await;
+        let paid = || {
+            let mut d = t.fee_paid(1, "120.00");
+            d.bank_ref =
+                Some(trustfund::domain::BankRef::parse("reference", "ICBC-20260105-001").unwrap());
+            d
+        };
+        let seq = t.append(&store, vec![paid()]).await.unwrap()[0].seq;
+        t.append(&store, vec![t.fee_paid(2, "8.00")]).await.unwrap();
+        store.close().await;
+        let sqls: Vec<String> = match (tamper, engine) {
+            ("delete", Engine::Sqlite) => vec!["DROP TRIGGER bank_refs_no_delete".into()],
+            (_, Engine::Sqlite) => vec!["DROP TRIGGER bank_refs_no_update".into()],
+            (_, Engine::Postgres) => vec!["ALTER TABLE bank_refs DISABLE TRIGGER USER".into()],
+        };
+        let change = if tamper == "delete" {
+            "DELETE FROM bank_refs WHERE reference = 'ICBC-20260105-001'"
+        } else {
+            "UPDATE bank_refs SET reference = 'ICBC-20260105-009' WHERE reference = 'ICBC-20260105-001'"
+        };
+        let mut all: Vec<&str> = sqls.iter().map(String::as_str).collect();
+        all.push(change);
+        raw(&db, &all).await;
+
+        let (code, out) = audit(&db);
+        assert_eq!(code, 1, "{tamper}: {out}");
+        assert!(
+            out.contains(&format!("FAILED at seq {seq}:")),
+            "{tamper}: {out}"
+        );
+        assert!(
+            out.contains("bank_refs") || out.contains("bank reference"),
+            "{tamper}: {out}"
+        );
+
+        // With the row gone (or renamed), the reference is still refused:
+        // by the ledger's rule over the commitment in the log.
+        let store = db.open().await;
+        let before = store.tree_size(&t.slug).await.unwrap();
+        let err = t
+            .append(&store, vec![paid()])
+            .await
+            .expect_err("a bank reference is credited once");
+        match err {
+            trustfund::store::StoreError::Rule(r) => {
+                assert_eq!(r.code, "duplicate_bank_ref", "{tamper}: {r}")
+            }
+            other => panic!("{tamper}: refused for the wrong reason: {other}"),
+        }
+        assert_eq!(
+            store.tree_size(&t.slug).await.unwrap(),
+            before,
+            "nothing appended"
+        );
+        store.close().await;
+    }
 }

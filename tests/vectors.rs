@@ -34,8 +34,9 @@ use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
 use trustfund::domain::{
-    Area, Date, Description, EstateTz, Location, MemberId, Money, Name, Payee, Period, Purpose,
-    Rate, Ratio, Reason, Slug, Timestamp, UnitCommitment, UnitId, UnitSecret,
+    Area, BankRef, BankRefCommitment, Date, Description, EstateTz, Location, MemberId, Money, Name,
+    Payee, Period, Purpose, Rate, Ratio, Reason, Slug, Timestamp, UnitCommitment, UnitId,
+    UnitSecret,
 };
 use trustfund::http::{router, AppState};
 use trustfund::keys::{Keyring, LogKey};
@@ -415,6 +416,7 @@ async fn generate() -> Generated {
             amount: money(amount),
             paid_on: date(paid_on),
             method,
+            bank_ref: None,
             postings: vec![],
         }
         .into()
@@ -860,10 +862,41 @@ async fn generate() -> Generated {
             ("policy.txt", policy),
             ("approval.json", pretty(&approval_json)),
             ("commitment.json", pretty(&commitment_json)),
+            ("bank_ref.json", pretty(&bank_ref_json())),
             ("http.json", pretty(&http_json)),
             ("bundle.json", bundle),
         ],
     }
+}
+
+/// Bank reference commitments (FORMAT.md revision 4, §9.1).
+fn bank_ref_json() -> Value {
+    let vectors: Vec<Value> = [
+        ("dongfang", "ICBC-20261015-000123"),
+        (SLUG, " 2026101512345 "),
+        (SLUG, "CCB/2026-02:07.a_b"),
+    ]
+    .iter()
+    .map(|(estate, typed)| {
+        let slug = Slug::parse("slug", estate).expect("slug");
+        let reference = BankRef::parse("reference", typed).expect("reference");
+        let preimage = format!("trustfund-bank-ref/v1\n{slug}\n{reference}");
+        let mut v = json!({
+            "estate": estate,
+            "reference": reference.as_str(),
+            "preimage_hex": hex::encode(preimage.as_bytes()),
+            "commitment": BankRefCommitment::compute(&slug, &reference).to_string(),
+        });
+        if *typed != reference.as_str() {
+            v["as_typed"] = json!(typed);
+        }
+        v
+    })
+    .collect();
+    json!({
+        "description": "Bank reference commitments (docs/FORMAT.md, \"Bank reference commitment\"): commitment = lowercase hex SHA-256 of the UTF-8 bytes \"trustfund-bank-ref/v1\\n\" + estate + \"\\n\" + reference, with the reference in canonical form (surrounding spaces trimmed; case kept). A fee_paid entry may carry it as `bank_ref`; no two entries of a log may carry the same one (duplicate_bank_ref). `preimage_hex` is the exact hashed input; `as_typed` shows how staff may have typed it.",
+        "vectors": vectors,
+    })
 }
 
 fn commitment_vector(estate: &str, unit: &str, secret: &str, area: Option<&str>) -> Value {
@@ -1431,6 +1464,39 @@ fn approval_vectors_verify() {
             (*c, *h, k.as_str(), s.as_str(), *p, kind),
             (claim, claim_hash, vkey, signature, policy, decision)
         );
+    }
+}
+
+#[test]
+fn bank_ref_vectors_hold() {
+    let v = read_json("bank_ref.json");
+    let vectors = v["vectors"].as_array().expect("vectors");
+    assert_eq!(
+        str_of(&vectors[0]["commitment"], "commitment"),
+        "9a2e5879520adc4f5d86216d8d099900e4e36c770cf1843b4fb8c167b4389bcf",
+        "the known answer of FORMAT.md §9.1"
+    );
+    for c in vectors {
+        let estate = str_of(&c["estate"], "estate");
+        let reference = str_of(&c["reference"], "reference");
+        let preimage = format!("trustfund-bank-ref/v1\n{estate}\n{reference}");
+        assert_eq!(
+            str_of(&c["preimage_hex"], "preimage_hex"),
+            hex::encode(&preimage)
+        );
+        let by_hand = hex::encode(ring::digest::digest(
+            &ring::digest::SHA256,
+            preimage.as_bytes(),
+        ));
+        assert_eq!(str_of(&c["commitment"], "commitment"), by_hand);
+        let typed = c
+            .get("as_typed")
+            .map_or(reference, |t| str_of(t, "as_typed"));
+        let computed = BankRefCommitment::compute(
+            &Slug::parse("slug", estate).expect("slug"),
+            &BankRef::parse("reference", typed).expect("reference"),
+        );
+        assert_eq!(computed.to_string(), by_hand);
     }
 }
 

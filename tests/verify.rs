@@ -402,6 +402,9 @@ async fn verify_url_checks_the_live_log_against_what_it_remembered() {
     let db = TestDb::new(Engine::Sqlite).await;
     let store = Arc::new(db.open().await);
     let t = TestEstate::create(&store, &db.keys(), "live").await;
+    // --url holds the live checkpoint to the same quorum as a bundle.
+    let witnesses = [&t.committee[0], &t.committee[1]];
+    common::cosign_latest(&store, &t, &witnesses).await;
     let app = trustfund::http::router(trustfund::http::AppState::new(store.clone(), db.keys()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -451,6 +454,7 @@ async fn verify_url_checks_the_live_log_against_what_it_remembered() {
     for _ in 0..5 {
         t.append(&store, vec![t.fee_paid(1, "8.00")]).await.unwrap();
     }
+    common::cosign_latest(&store, &t, &witnesses).await;
     let (code, out) = run(args.clone()).await;
     assert_eq!(code, 0, "{out}");
     assert!(

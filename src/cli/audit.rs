@@ -10,12 +10,28 @@ use crate::store::MarkCheck;
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
+    /// First put back every append-only trigger that is missing, disabled
+    /// or altered (exactly as the migrations create it), then audit.
+    #[arg(long)]
+    restore_triggers: bool,
     #[command(flatten)]
     data: DataArgs,
 }
 
 pub async fn run(args: AuditArgs) -> Result<ExitCode, String> {
     let store = args.data.open().await?;
+    if args.restore_triggers {
+        let restored = store
+            .restore_guards()
+            .await
+            .map_err(|e| format!("restoring the append-only triggers: {e}"))?;
+        if restored.is_empty() {
+            println!("every append-only trigger is in place");
+        }
+        for p in restored {
+            println!("restored: {p}");
+        }
+    }
     let reports = store
         .audit_all()
         .await

@@ -68,6 +68,21 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
             );
         }
     }
+    // The append-only triggers go back first: the audit below then checks
+    // the tables they guard. If they cannot be put back, the audit finds
+    // them missing and freezes every estate.
+    match store.restore_guards().await {
+        Ok(restored) => {
+            for p in restored {
+                tracing::error!(problem = %p, "append-only trigger restored");
+                eprintln!("WARNING: {p}; restored it");
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "append-only triggers could not be restored");
+            eprintln!("WARNING: the append-only triggers could not be restored: {e}");
+        }
+    }
     // Start-up self-check: an estate whose stored log does not verify is
     // frozen (nothing new is signed) and the failure is reported.
     for report in store

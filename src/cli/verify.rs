@@ -8,12 +8,15 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::{Account, FundAccount};
-use crate::tlog::checkpoint::{open_checkpoint, parse_checkpoint};
+use crate::ledger::{Account, FundAccount, Statement};
+use crate::store::MAX_ENTRIES_PER_READ;
+use crate::tlog::checkpoint::parse_checkpoint;
 use crate::tlog::note::{Note, VerifierKey};
-use crate::tlog::tree::check_consistency;
 use crate::tlog::Hash;
-use crate::verify::{bundle_statement, verify_bundle, Bundle, VerifyError};
+use crate::verify::{
+    bundle_statement, verify_bundle_reporting, verify_live, Bundle, Uncounted, Verified,
+    VerifyError, MAX_BUNDLE_ENTRIES,
+};
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Lang {
@@ -26,8 +29,9 @@ pub struct VerifyArgs {
     /// A bundle file (statement or full log) to verify offline.
     #[arg(required_unless_present = "url", conflicts_with = "url")]
     bundle: Option<PathBuf>,
-    /// Instead of a bundle, check a running server's latest checkpoint
-    /// against the one remembered (http://host:port).
+    /// Instead of a bundle, check a running server's latest checkpoint and
+    /// every entry it covers, with the same rules as a bundle
+    /// (http://host:port).
     #[arg(long, requires = "estate")]
     url: Option<String>,
     /// The estate's slug, with --url.
@@ -164,6 +168,55 @@ fn fail(say: &Say, e: &VerifyError) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// A refusal, followed by the cosignatures that did not count: when the
+/// quorum is missing, they show who tried to make it up.
+fn refuse(say: &Say, e: &VerifyError, uncounted: &[Uncounted]) -> ExitCode {
+    let code = fail(say, e);
+    if !uncounted.is_empty() {
+        println!("  {}", uncounted_line(say, uncounted));
+    }
+    code
+}
+
+fn uncounted_line(say: &Say, uncounted: &[Uncounted]) -> String {
+    let names: Vec<String> = uncounted.iter().map(Uncounted::to_string).collect();
+    format!(
+        "{} {}",
+        say.pick(
+            "不计入的联署（其公钥不是账本成员记录中登记的见证人，不算作见证）：",
+            "cosignatures that do not count (their keys are not witnesses enrolled in the ledger's member entries):"
+        ),
+        names.join(", ")
+    )
+}
+
+/// Where the log key that was checked against came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeySource {
+    Pinned,
+    Remembered,
+    /// No `--log-key` and nothing remembered: the log's own key was taken.
+    FirstUse,
+}
+
+/// The key to check the log against: `--log-key`, else the one remembered
+/// for this origin, else none (trust on first use, said in the report).
+fn trusted_key(
+    pinned: Option<VerifierKey>,
+    seen: Option<&Seen>,
+) -> Result<(Option<VerifierKey>, KeySource), String> {
+    match (pinned, seen) {
+        (Some(k), _) => Ok((Some(k), KeySource::Pinned)),
+        (None, Some(s)) => {
+            // A damaged state file must not quietly turn into first use.
+            let k = VerifierKey::parse(&s.log_key)
+                .map_err(|e| format!("remembered log key for {}: {e}", s.log_key))?;
+            Ok((Some(k), KeySource::Remembered))
+        }
+        (None, None) => Ok((None, KeySource::FirstUse)),
+    }
+}
+
 /// Compares a new checkpoint with the remembered one. `root_at_old` gives
 /// the new log's root at the remembered size (None if it is shorter).
 fn check_history(
@@ -232,118 +285,32 @@ fn verify_file(
         Err(e) => return Ok(fail(say, &VerifyError::Format(e.to_string()))),
     };
     let seen = remembered.logs.get(&bundle.origin).cloned();
-    let pinned = match (pinned, &seen) {
-        (Some(k), _) => Some(k),
-        (None, Some(s)) => VerifierKey::parse(&s.log_key).ok(),
-        (None, None) => None,
-    };
-    let verified = match verify_bundle(&bundle, pinned.as_ref()) {
+    let (trusted, source) = trusted_key(pinned, seen.as_ref())?;
+    let (result, uncounted) = verify_bundle_reporting(&bundle, trusted.as_ref());
+    let verified = match result {
         Ok(v) => v,
-        Err(e) => return Ok(fail(say, &e)),
+        Err(e) => return Ok(refuse(say, &e, &uncounted)),
     };
-    let size = verified.checkpoint.tree_size;
-    let history = match check_history(
+    let statement = bundle_statement(&verified, &bundle);
+    conclude(
+        args,
         say,
         state_path,
-        &bundle.origin,
-        seen.as_ref(),
-        size,
-        &bundle.checkpoint,
-        |m| verified.root_at(m),
-    ) {
-        Ok(h) => h,
-        Err(code) => return Ok(code),
-    };
-    if !args.no_remember && seen.as_ref().is_none_or(|s| s.tree_size <= size) {
-        remembered.version = 1;
-        remembered.logs.insert(
-            bundle.origin.clone(),
-            Seen {
-                log_key: verified.log_key.format(),
-                tree_size: size,
-                root: verified.checkpoint.root.to_base64(),
-                checkpoint: bundle.checkpoint.clone(),
-            },
-        );
-        save_state(state_path, remembered)?;
-    }
-
-    // The report.
-    let st = &verified.state;
-    let name = st.estate().map(|e| e.origin.clone()).unwrap_or_default();
-    println!("{} {name}", say.pick("核验通过：", "VERIFIED:"));
-    println!(
-        "  {} {size}, {} {}",
-        say.pick("记录条数", "entries"),
-        say.pick("根哈希", "root"),
-        verified.checkpoint.root.to_base64()
-    );
-    println!(
-        "  {} {}",
-        say.pick("日志签名公钥", "signed by log key"),
-        verified.log_key.format()
-    );
-    let names: Vec<String> = verified
-        .witnesses
-        .iter()
-        .map(|(id, _)| id.to_string())
-        .collect();
-    println!(
-        "  {} {} ({} {})",
-        say.pick("见证人联署", "witnessed by"),
-        if names.is_empty() {
-            "-".to_string()
-        } else {
-            names.join(", ")
+        remembered,
+        Outcome {
+            seen,
+            note: &bundle.checkpoint,
+            verified: &verified,
+            uncounted: &uncounted,
+            source,
+            statement,
         },
-        say.pick("要求业委会联署数", "committee quorum"),
-        verified.quorum
-    );
-    let bal = |a| {
-        crate::domain::Money::from_fen(st.balance_fen(&Account::Fund(a)))
-            .unwrap_or_default()
-            .format_cny()
-    };
-    println!(
-        "  {} {}  {} {}  {} {}",
-        say.pick("物业费账户", "operating"),
-        bal(FundAccount::Operating),
-        say.pick("公共收益账户", "public income"),
-        bal(FundAccount::PublicIncome),
-        say.pick("维修资金", "reserve"),
-        bal(FundAccount::Reserve)
-    );
-    if let Some((seq, s)) = bundle_statement(&verified, &bundle) {
-        println!(
-            "  {} {} (seq {seq}): {} {}, {} {}, {} {}, {} {} / {}, {} {}",
-            say.pick("月度对账单", "statement"),
-            s.period,
-            say.pick("实收物业费", "fees collected"),
-            s.fees_collected.format_cny(),
-            say.pick("公共收益", "public income"),
-            s.public_income_total().format_cny(),
-            say.pick("支出", "spending"),
-            s.spending_total().format_cny(),
-            say.pick("酬金", "remuneration"),
-            s.remuneration.taken.format_cny(),
-            s.remuneration.entitlement.format_cny(),
-            say.pick("欠费", "arrears"),
-            s.arrears.format_cny()
-        );
-    }
-    if let Some(h) = history {
-        println!("  {h}");
-    }
-    if !args.no_remember {
-        println!(
-            "  {} {}",
-            say.pick("已记住该检查点：", "checkpoint remembered in"),
-            state_path.display()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    )
 }
 
+/// Checks a live server with the same rules as a bundle: the latest
+/// checkpoint, and every entry it covers, fetched page by page. The
+/// server's policy file is not read: the witnesses are the ledger's.
 async fn verify_url(
     args: &VerifyArgs,
     say: &Say,
@@ -370,127 +337,226 @@ async fn verify_url(
         }
     };
     let note = get(format!("/estates/{slug}/log/checkpoint")).await?;
+    // Unverified until the entries are in: only to know which log it claims
+    // to be (for the remembered key) and how many entries to fetch.
     let text = Note::parse(&note)
         .map_err(|e| format!("checkpoint: {e}"))?
         .text;
-    let origin = parse_checkpoint(&text)
-        .map_err(|e| format!("checkpoint: {e}"))?
-        .origin;
-    let seen = remembered.logs.get(&origin).cloned();
-    let policy = get(format!("/estates/{slug}/log/policy")).await?;
-    let log_key = match (pinned, &seen) {
-        (Some(k), _) => k,
-        (None, Some(s)) => VerifierKey::parse(&s.log_key).map_err(|e| e.to_string())?,
-        (None, None) => {
-            let line = policy
-                .lines()
-                .find_map(|l| l.strip_prefix("log "))
-                .ok_or("policy has no log line")?;
-            println!(
-                "  {}",
-                say.pick(
-                    "注意：首次使用，信任服务器提供的日志公钥",
-                    "note: first use; trusting the log key the server names"
-                )
-            );
-            VerifierKey::parse(line.split_whitespace().next().unwrap_or(""))
-                .map_err(|e| e.to_string())?
-        }
-    };
-    let witnesses: Vec<VerifierKey> = policy
-        .lines()
-        .filter_map(|l| l.strip_prefix("witness "))
-        .filter_map(|l| l.split_whitespace().nth(1))
-        .filter_map(|k| VerifierKey::parse(k).ok())
-        .collect();
-    let (cp, _, cosigned) = match open_checkpoint(&note, &log_key, &witnesses) {
-        Ok(x) => x,
-        Err(e) => return Ok(fail(say, &VerifyError::LogSignature(e.to_string()))),
-    };
-    // With a remembered checkpoint, the server must prove it only appended.
-    let mut proof_ok = None;
-    if let Some(old) = &seen {
-        if old.tree_size < cp.tree_size {
-            let body = get(format!(
-                "/estates/{slug}/log/proof/consistency?from={}&to={}",
-                old.tree_size, cp.tree_size
-            ))
-            .await?;
-            let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
-            let proof: Option<Vec<Hash>> = v["proof"].as_array().map(|a| {
-                a.iter()
-                    .filter_map(|h| h.as_str().and_then(|s| Hash::from_base64(s).ok()))
-                    .collect()
-            });
-            let old_root = Hash::from_base64(&old.root).ok();
-            proof_ok = Some(match (proof, old_root) {
-                (Some(p), Some(r)) => {
-                    check_consistency(&p, old.tree_size, cp.tree_size, &r, &cp.root).is_ok()
-                }
-                _ => false,
-            });
-        }
+    let claimed = parse_checkpoint(&text).map_err(|e| format!("checkpoint: {e}"))?;
+    let seen = remembered.logs.get(&claimed.origin).cloned();
+    let (trusted, source) = trusted_key(pinned, seen.as_ref())?;
+    let size = claimed.tree_size;
+    if size == 0 || size > MAX_BUNDLE_ENTRIES as u64 {
+        return Ok(fail(
+            say,
+            &VerifyError::Format(format!(
+                "the checkpoint covers {size} entries; a log has 1 to {MAX_BUNDLE_ENTRIES}"
+            )),
+        ));
     }
-    let history = check_history(
+    let mut entries: Vec<String> = Vec::new();
+    let mut start = 0;
+    while start < size {
+        let end = (start + MAX_ENTRIES_PER_READ).min(size);
+        let body = get(format!(
+            "/estates/{slug}/log/entries?start={start}&end={end}"
+        ))
+        .await?;
+        let page: Vec<String> = match serde_json::from_str(&body) {
+            Ok(p) => p,
+            Err(e) => {
+                return Ok(fail(
+                    say,
+                    &VerifyError::Format(format!("entries {start}..{end}: {e}")),
+                ))
+            }
+        };
+        if page.len() as u64 != end - start {
+            return Ok(fail(
+                say,
+                &VerifyError::Format(format!(
+                    "entries {start}..{end}: the server sent {} entries",
+                    page.len()
+                )),
+            ));
+        }
+        entries.extend(page);
+        start = end;
+    }
+    let (result, uncounted) = verify_live(&note, &entries, trusted.as_ref());
+    let verified = match result {
+        Ok(v) => v,
+        Err(e) => return Ok(refuse(say, &e, &uncounted)),
+    };
+    conclude(
+        args,
+        say,
+        state_path,
+        remembered,
+        Outcome {
+            seen,
+            note: &note,
+            verified: &verified,
+            uncounted: &uncounted,
+            source,
+            statement: None,
+        },
+    )
+}
+
+/// A log that passed the rules, with what the report and the state file need.
+struct Outcome<'a> {
+    seen: Option<Seen>,
+    note: &'a str,
+    verified: &'a Verified,
+    uncounted: &'a [Uncounted],
+    source: KeySource,
+    statement: Option<(u64, Statement)>,
+}
+
+/// After the rules: the remembered-checkpoint check (§18), remembering,
+/// and the report. The same for a bundle and a live server.
+fn conclude(
+    args: &VerifyArgs,
+    say: &Say,
+    state_path: &Path,
+    remembered: &mut Remembered,
+    o: Outcome,
+) -> Result<ExitCode, String> {
+    let verified = o.verified;
+    let st = &verified.state;
+    let origin = st
+        .estate()
+        .map(|e| e.origin.clone())
+        .ok_or("a verified log has an estate_created entry")?;
+    let size = verified.checkpoint.tree_size;
+    let history = match check_history(
         say,
         state_path,
         &origin,
-        seen.as_ref(),
-        cp.tree_size,
-        &note,
-        |m| {
-            let old = seen.as_ref()?;
-            if m == cp.tree_size {
-                Some(cp.root)
-            } else if proof_ok == Some(true) {
-                Hash::from_base64(&old.root).ok()
-            } else {
-                None
-            }
-        },
-    );
-    let history = match history {
+        o.seen.as_ref(),
+        size,
+        o.note,
+        |m| verified.root_at(m),
+    ) {
         Ok(h) => h,
         Err(code) => return Ok(code),
     };
-    if !args.no_remember {
+    if !args.no_remember && o.seen.as_ref().is_none_or(|s| s.tree_size <= size) {
         remembered.version = 1;
         remembered.logs.insert(
             origin.clone(),
             Seen {
-                log_key: log_key.format(),
-                tree_size: cp.tree_size,
-                root: cp.root.to_base64(),
-                checkpoint: note.clone(),
+                log_key: verified.log_key.format(),
+                tree_size: size,
+                root: verified.checkpoint.root.to_base64(),
+                checkpoint: o.note.to_string(),
             },
         );
         save_state(state_path, remembered)?;
     }
-    println!("{} {origin}", say.pick("核验通过：", "VERIFIED:"));
+
+    // The report.
+    let log_key = verified.log_key.format();
+    if o.source == KeySource::FirstUse {
+        println!(
+            "{} {origin}",
+            say.pick(
+                "核验通过（首次使用，日志公钥未经核对）：",
+                "VERIFIED (first use, log key not checked against one you trust):"
+            )
+        );
+    } else {
+        println!("{} {origin}", say.pick("核验通过：", "VERIFIED:"));
+    }
     println!(
-        "  {} {}, {} {}",
-        say.pick("检查点大小", "checkpoint size"),
-        cp.tree_size,
+        "  {} {size}, {} {}",
+        say.pick("记录条数", "entries"),
         say.pick("根哈希", "root"),
-        cp.root.to_base64()
+        verified.checkpoint.root.to_base64()
     );
-    let names: Vec<String> = cosigned.iter().map(|(k, _)| k.name.clone()).collect();
     println!(
-        "  {} {}",
-        say.pick("见证人联署", "witnessed by"),
-        if names.is_empty() {
-            "-".into()
-        } else {
-            names.join(", ")
+        "  {} {log_key} ({})",
+        say.pick("日志签名公钥", "signed by log key"),
+        match o.source {
+            KeySource::Pinned => say.pick("与 --log-key 一致", "the one given with --log-key"),
+            KeySource::Remembered => say.pick("与之前记住的一致", "the one remembered before"),
+            KeySource::FirstUse => say.pick("首次使用时信任", "trusted on first use"),
         }
     );
+    let names: Vec<String> = verified
+        .witnesses
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
     println!(
-        "  {}",
-        say.pick(
-            "此模式只核验日志签名与一致性证明；账目规则、对账单与见证法定人数请用 trustfund verify 数据包核验",
-            "this mode checks the log signature and consistency only; verify a bundle for the ledger rules, statements and witness quorum"
-        )
+        "  {} {} ({} {})",
+        say.pick("见证人联署", "witnessed by"),
+        if names.is_empty() {
+            "-".to_string()
+        } else {
+            names.join(", ")
+        },
+        say.pick("要求业委会联署数", "committee quorum"),
+        verified.quorum
     );
+    if !o.uncounted.is_empty() {
+        println!("  {}", uncounted_line(say, o.uncounted));
+    }
+    let bal = |a| {
+        crate::domain::Money::from_fen(st.balance_fen(&Account::Fund(a)))
+            .map(|m| m.format_cny())
+            .unwrap_or_else(|e| format!("({e})"))
+    };
+    println!(
+        "  {} {}  {} {}  {} {}",
+        say.pick("物业费账户", "operating"),
+        bal(FundAccount::Operating),
+        say.pick("公共收益账户", "public income"),
+        bal(FundAccount::PublicIncome),
+        say.pick("维修资金", "reserve"),
+        bal(FundAccount::Reserve)
+    );
+    if let Some((seq, s)) = &o.statement {
+        println!(
+            "  {} {} (seq {seq}): {} {}, {} {}, {} {}, {} {} / {}, {} {}",
+            say.pick("月度对账单", "statement"),
+            s.period,
+            say.pick("实收物业费", "fees collected"),
+            s.fees_collected.format_cny(),
+            say.pick("公共收益", "public income"),
+            s.public_income_total().format_cny(),
+            say.pick("支出", "spending"),
+            s.spending_total().format_cny(),
+            say.pick("酬金", "remuneration"),
+            s.remuneration.taken.format_cny(),
+            s.remuneration.entitlement.format_cny(),
+            say.pick("欠费", "arrears"),
+            s.arrears.format_cny()
+        );
+    }
+    if o.source == KeySource::FirstUse {
+        let from = if args.url.is_some() {
+            say.pick(
+                "服务器发来的日志第 0 条记录",
+                "entry 0 of the log the server sent",
+            )
+        } else {
+            say.pick("数据包自己的第 0 条记录", "entry 0 of the bundle itself")
+        };
+        match say.0 {
+            Lang::Zh => println!(
+                "  首次使用：没有用 --log-key 指定日志公钥，也没有记住过此日志的公钥，所以信任了{from}中的日志公钥 {log_key}。\
+                 以上结果只证明这些记录前后一致、由这把公钥签名，不能证明它就是本小区的日志。\
+                 请把这把公钥与业委会或小区公告公布的公钥逐字核对，一致后用 --log-key '{log_key}' 固定它（之后也会记住它）。"
+            ),
+            Lang::En => println!(
+                "  Trust on first use: no --log-key was given and no key is remembered for this log, so the log key in {from} was trusted: {log_key}. \
+                 This proves the entries are consistent and signed by that key, not that it is your estate's log. \
+                 Compare the key character by character with the one the committee or the estate's notice published, then pin it with --log-key '{log_key}' (it is also remembered from now on)."
+            ),
+        }
+    }
     if let Some(h) = history {
         println!("  {h}");
     }

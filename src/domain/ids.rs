@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::text::BankRef;
 use super::{code, serde_via_parse, DomainError};
 
 fn err(field: &str, code: &'static str, message: impl Into<String>) -> DomainError {
@@ -349,6 +350,44 @@ impl fmt::Display for UnitCommitment {
 }
 
 serde_via_parse!(UnitCommitment, "unit_commitment");
+
+/// The public fingerprint of a bank reference (流水号) used by a payment:
+/// lowercase hex SHA-256 of
+/// `"trustfund-bank-ref/v1\n" + estate slug + "\n" + reference`
+/// (canonical forms, UTF-8, no trailing newline), the same construction
+/// as [`UnitCommitment`].
+///
+/// The log carries the commitment, never the reference, so the rule "no
+/// bank reference is credited twice" is one every verifier replays,
+/// rather than a private table the database's owner can edit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BankRefCommitment([u8; 32]);
+
+impl BankRefCommitment {
+    pub fn compute(estate: &Slug, reference: &BankRef) -> BankRefCommitment {
+        let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+        context.update(b"trustfund-bank-ref/v1\n");
+        context.update(estate.as_str().as_bytes());
+        context.update(b"\n");
+        context.update(reference.as_str().as_bytes());
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(context.finish().as_ref());
+        BankRefCommitment(hash)
+    }
+
+    /// Exactly 64 lowercase hex digits, like a unit commitment.
+    pub fn parse(field: &str, text: &str) -> Result<BankRefCommitment, DomainError> {
+        UnitCommitment::parse(field, text).map(|u| BankRefCommitment(u.0))
+    }
+}
+
+impl fmt::Display for BankRefCommitment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+serde_via_parse!(BankRefCommitment, "bank_ref_commitment");
 
 #[cfg(test)]
 mod tests {

@@ -19,7 +19,7 @@ mod ratio;
 mod text;
 mod time;
 
-pub use ids::{MemberId, Slug, UnitCommitment, UnitId, UnitSecret};
+pub use ids::{BankRefCommitment, MemberId, Slug, UnitCommitment, UnitId, UnitSecret};
 pub use money::Money;
 pub use period::{Date, Period};
 pub use rate::{Area, Rate};

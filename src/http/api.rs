@@ -55,6 +55,18 @@ impl From<PageError> for ApiError {
                 code: "rate_limited",
                 message: "too many unit look-ups from this address; try again in a minute".into(),
             },
+            PageError::Frozen(frozen) => {
+                let (estate, failure) = *frozen;
+                ApiError {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    code: "estate_frozen",
+                    message: format!(
+                        "estate {} is frozen: its stored tables failed the integrity audit at {failure}; \
+                         no figures are served until it is repaired (the public log endpoints still serve the signed evidence)",
+                        estate.slug
+                    ),
+                }
+            }
             PageError::Store(e) => e.into(),
             PageError::Internal => ApiError {
                 status: StatusCode::INTERNAL_SERVER_ERROR,

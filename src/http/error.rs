@@ -44,7 +44,13 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match &e {
             StoreError::Rule(r) => ApiError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
+                // The ledger's own refusal of a reused bank reference is the
+                // same conflict as the bank_refs table's.
+                status: if r.code == "duplicate_bank_ref" {
+                    StatusCode::CONFLICT
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                },
                 code: r.code,
                 message: r.to_string(),
             },

@@ -6,7 +6,6 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::{ApiError, AppState};
-use crate::store::EstateRow;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -20,7 +19,23 @@ async fn health(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "status": "ok", "estates": estates.len() })))
 }
 
-/// `GET /api/v1/estates`: every estate with its slug, name and log origin.
-async fn list(State(app): State<AppState>) -> Result<Json<Vec<EstateRow>>, ApiError> {
-    Ok(Json(app.store.list_estates().await?))
+/// `GET /api/v1/estates`: every estate with its slug, name and log origin,
+/// and whether it is frozen (its stored tables failed the audit) and why.
+async fn list(State(app): State<AppState>) -> Result<Json<Vec<Value>>, ApiError> {
+    let estates = app.store.list_estates().await?;
+    Ok(Json(
+        estates
+            .into_iter()
+            .map(|e| {
+                let frozen = app.store.frozen_reason(&e.slug);
+                json!({
+                    "slug": e.slug,
+                    "name": e.name,
+                    "origin": e.origin,
+                    "frozen": frozen.is_some(),
+                    "frozen_reason": frozen,
+                })
+            })
+            .collect(),
+    ))
 }

@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -29,6 +30,36 @@ pub fn router() -> Router<AppState> {
             get(statement_bundle),
         )
 }
+
+/// Says on every answer about a frozen estate that it is frozen, as
+/// `Trustfund-Frozen: <class>; seq=<n>`. The log endpoints keep serving
+/// (they are the signed evidence an outsider checks the estate with), so
+/// the header is how a client of theirs learns that the server's own
+/// tables failed the audit.
+pub async fn frozen_header(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let slug = {
+        let mut parts = req.uri().path().split('/').filter(|s| !s.is_empty());
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some("estates"), Some(slug), _, _) => Some(slug.to_string()),
+            (Some("api"), Some("v1"), Some("estates"), Some(slug)) => Some(slug.to_string()),
+            _ => None,
+        }
+    };
+    let mut resp = next.run(req).await;
+    if let Some(f) = slug.and_then(|s| app.store.frozen(&s)) {
+        let value = match f.seq {
+            Some(seq) => format!("{}; seq={seq}", f.class.code()),
+            None => f.class.code().to_string(),
+        };
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().insert(FROZEN_HEADER, v);
+        }
+    }
+    resp
+}
+
+/// The response header that marks a frozen estate's answers.
+pub const FROZEN_HEADER: &str = "trustfund-frozen";
 
 /// Resolves a path slug to an estate that exists; anything else is 404.
 async fn estate(app: &AppState, slug: &str) -> Result<Slug, ApiError> {

@@ -88,5 +88,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(pages::fallback)
         .layer(Extension(unit_lookups))
         .layer(axum::middleware::from_fn(auth::csrf_guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            log::frozen_header,
+        ))
         .with_state(state)
 }

@@ -15,7 +15,7 @@ use axum::Router;
 
 use super::{ApiError, AppState};
 use crate::domain::{EstateTz, Slug, Timestamp};
-use crate::store::{EstateRow, StoreError};
+use crate::store::{AuditFailure, EstateRow, StoreError};
 use crate::tlog::Hash;
 
 pub use super::texts::Texts;
@@ -190,7 +190,9 @@ impl Ctx {
                 name: e.name.clone(),
             }),
             section,
-            frozen: estate.and_then(|e| app.store.frozen_reason(&e.slug)),
+            frozen: estate
+                .and_then(|e| app.store.frozen(&e.slug))
+                .map(|f| self.t().frozen_text(&f)),
         }
     }
 }
@@ -222,7 +224,8 @@ pub struct Chrome {
     pub estate: Option<EstateNav>,
     /// Which navigation item is current: "dashboard", "ledger", …
     pub section: &'static str,
-    /// Why the estate is frozen, shown on every page while it is.
+    /// Why the estate is frozen, in the reader's language, shown on every
+    /// page while it is.
     pub frozen: Option<String>,
 }
 
@@ -281,6 +284,8 @@ pub enum PageError {
     NotFound(Missing),
     BadParam(&'static str, Hint),
     RateLimited,
+    /// The estate failed its audit: no figure of it is served.
+    Frozen(Box<(EstateRow, AuditFailure)>),
     Store(StoreError),
     /// A page that could not be rendered (already logged).
     Internal,
@@ -308,6 +313,7 @@ impl PageError {
     /// The error as a page in the reader's language, with its status.
     pub fn render(self, ctx: &Ctx, app: &AppState, estate: Option<&EstateRow>) -> Response {
         let t = ctx.t();
+        let mut frozen_estate = None;
         let (status, title, message) = match self {
             PageError::NotFound(what) => (
                 StatusCode::NOT_FOUND,
@@ -338,6 +344,16 @@ impl PageError {
                 t.internal_title,
                 t.internal.to_string(),
             ),
+            PageError::Frozen(frozen) => {
+                // The layout's alert says why (from the store, in the
+                // reader's language); the page itself shows no figure.
+                frozen_estate = Some(frozen.0);
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    t.unavailable_title,
+                    t.frozen_hint.to_string(),
+                )
+            }
             PageError::Store(e) => {
                 // Logged with its detail by the JSON error's conversion;
                 // the page says only what a reader can act on.
@@ -352,7 +368,7 @@ impl PageError {
             }
         };
         let page = ErrorPage {
-            c: ctx.chrome(app, estate, ""),
+            c: ctx.chrome(app, estate.or(frozen_estate.as_ref()), ""),
             t,
             title,
             message,
@@ -427,9 +443,24 @@ pub fn finish(
     }
 }
 
-/// Resolves a path slug to an estate that exists; anything else is the
-/// estate 404 page.
+/// Resolves a path slug to an estate whose figures may be shown: one that
+/// does not exist is the estate 404, a frozen one (its stored tables
+/// failed the audit) is a 503 that says why and shows no figure.
 pub async fn open_estate(app: &AppState, slug: &str) -> Result<(Slug, EstateRow), PageError> {
+    let (slug, row) = open_estate_even_frozen(app, slug).await?;
+    match app.store.frozen(slug.as_str()) {
+        Some(failure) => Err(PageError::Frozen(Box::new((row, failure)))),
+        None => Ok((slug, row)),
+    }
+}
+
+/// Resolves a path slug to an estate that exists, frozen or not: only for
+/// what stays true of a frozen estate (content-addressed evidence files,
+/// the message an approver would sign), never for figures.
+pub async fn open_estate_even_frozen(
+    app: &AppState,
+    slug: &str,
+) -> Result<(Slug, EstateRow), PageError> {
     let slug = Slug::parse("slug", slug).map_err(|_| PageError::NotFound(Missing::Estate))?;
     match app.store.estate(&slug).await? {
         Some(row) => Ok((slug, row)),
@@ -485,7 +516,8 @@ pub fn decimal(fen: i64) -> String {
 struct IndexPage {
     c: Chrome,
     t: &'static Texts,
-    estates: Vec<EstateRow>,
+    /// Each estate, with why it is frozen (in the reader's language) if it is.
+    estates: Vec<(EstateRow, Option<String>)>,
 }
 
 async fn index(State(app): State<AppState>, ctx: Ctx) -> Response {
@@ -493,7 +525,16 @@ async fn index(State(app): State<AppState>, ctx: Ctx) -> Response {
         let page = IndexPage {
             c: ctx.chrome(&app, None, ""),
             t: ctx.t(),
-            estates: app.store.list_estates().await?,
+            estates: app
+                .store
+                .list_estates()
+                .await?
+                .into_iter()
+                .map(|e| {
+                    let frozen = app.store.frozen(&e.slug).map(|f| ctx.t().frozen_text(&f));
+                    (e, frozen)
+                })
+                .collect(),
         };
         Ok(render(&page, &ctx)?)
     }

@@ -5,6 +5,7 @@
 use crate::domain::{Period, UnitCommitment};
 use crate::ledger::views::Standing;
 use crate::ledger::{Account, Body, Category, FundAccount, IncomeSource, PayMethod, Role};
+use crate::store::{AuditFailure, FailureClass};
 
 /// The strings of one language.
 pub struct Texts {
@@ -33,6 +34,10 @@ pub struct Texts {
     pub nav_statements: &'static str,
     pub nav_unit: &'static str,
     pub frozen: &'static str,
+    /// What a frozen estate's pages say instead of figures.
+    pub frozen_hint: &'static str,
+    /// What an audit failure concerns, in [`FailureClass::ALL`] order.
+    pub failure_classes: [&'static str; 10],
 
     // Errors.
     pub not_found_title: &'static str,
@@ -296,6 +301,19 @@ pub static ZH: Texts = Texts {
     nav_statements: "对账单",
     nav_unit: "我的房屋",
     frozen: "本小区账本自检未通过，已暂停记账和签名：",
+    frozen_hint: "在问题查明并修复之前，本小区的页面不显示任何金额。已签名的检查点和证明仍可在本小区的 /log/ 下载并核验。",
+    failure_classes: [
+        "账本条目缺失、被改动或不符合记账规则",
+        "分录表与账本条目不符",
+        "默克尔树节点与账本条目不符",
+        "余额表与账本条目的合计不符",
+        "月度汇总表与账本条目不符",
+        "已签名的检查点与账本条目不符",
+        "房屋表与账本中的房屋承诺不符",
+        "银行流水号表与账本不符",
+        "数据库的只追加保护（触发器）缺失",
+        "存储的数据与账本不符",
+    ],
 
     not_found_title: "找不到",
     no_such_page: "没有这个页面。",
@@ -573,6 +591,19 @@ pub static EN: Texts = Texts {
     nav_statements: "Statements",
     nav_unit: "My unit",
     frozen: "This estate's ledger failed its integrity check; nothing new is recorded or signed: ",
+    frozen_hint: "Until the fault is found and repaired, this estate's pages show no figures. Signed checkpoints and proofs can still be downloaded under the estate's /log/ and verified.",
+    failure_classes: [
+        "an entry is missing, edited, or breaks a ledger rule",
+        "the postings table differs from the entries",
+        "a Merkle tree node differs from the entries",
+        "the balances table differs from the sum of the entries",
+        "the monthly totals table differs from the entries",
+        "a signed checkpoint differs from the entries",
+        "the units table differs from the unit commitments in the log",
+        "the bank references table differs from the log",
+        "an append-only trigger is missing from the database",
+        "the stored data differ from the log",
+    ],
 
     not_found_title: "Not found",
     no_such_page: "There is no such page.",
@@ -866,6 +897,20 @@ impl Texts {
     }
     pub fn month_short(&self, p: Period) -> &'static str {
         self.months[(p.month().clamp(1, 12) - 1) as usize]
+    }
+
+    /// Why an estate is frozen, in this language only: the audit's detail
+    /// is English, so the Chinese text names the class and the entry.
+    pub fn frozen_text(&self, f: &AuditFailure) -> String {
+        if self.code == "zh" {
+            let class = self.failure_classes[index_of(&FailureClass::ALL, &f.class)];
+            match f.seq {
+                Some(seq) => format!("{}{class}，最早出问题的条目为 seq {seq}。", self.frozen),
+                None => format!("{}{class}。", self.frozen),
+            }
+        } else {
+            format!("{}{f}.", self.frozen)
+        }
     }
 
     /// "2026-10 月度对账单" / "Monthly statement 2026-10".

@@ -13,8 +13,8 @@ use super::jcs;
 use super::policy::PolicyRules;
 use super::statement::Statement;
 use crate::domain::{
-    Area, Date, Description, EstateTz, Location, MemberId, Money, Name, Payee, Period, Purpose,
-    Rate, Ratio, Reason, Slug, Timestamp, UnitCommitment,
+    Area, BankRefCommitment, Date, Description, EstateTz, Location, MemberId, Money, Name, Payee,
+    Period, Purpose, Rate, Ratio, Reason, Slug, Timestamp, UnitCommitment,
 };
 use crate::tlog::{record_hash, Hash};
 
@@ -197,6 +197,10 @@ pub enum Body {
         amount: Money,
         paid_on: Date,
         method: PayMethod,
+        /// The commitment to the bank's reference, when there is one
+        /// (FORMAT.md revision 4): no two entries may carry the same.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bank_ref: Option<BankRefCommitment>,
         postings: Vec<Posting>,
     },
     /// Income from the estate's common property.

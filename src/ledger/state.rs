@@ -18,7 +18,8 @@ use super::statement::{
     category_index, fund_index, funds, source_index, MonthStats, Remuneration, Statement,
 };
 use crate::domain::{
-    Area, EstateTz, MemberId, Money, Period, Rate, Ratio, Slug, Timestamp, UnitCommitment,
+    Area, BankRefCommitment, EstateTz, MemberId, Money, Period, Rate, Ratio, Slug, Timestamp,
+    UnitCommitment,
 };
 use crate::tlog::note::{VerifierKey, ALG_COSIGNATURE_V1, ALG_ED25519};
 use crate::tlog::Hash;
@@ -128,6 +129,8 @@ pub struct State {
     arrears_fen: i64,
     /// Every evidence file some entry names: what may be served publicly.
     evidence: BTreeSet<Hash>,
+    /// Bank reference commitments of payments → the seq that used each.
+    bank_refs: BTreeMap<BankRefCommitment, u64>,
     /// Published statements: month → (seq, statement).
     statements: BTreeMap<Period, (u64, Statement)>,
 }
@@ -181,6 +184,12 @@ impl State {
 
     pub fn policy(&self) -> Option<&(u32, PolicyRules)> {
         self.policy.as_ref()
+    }
+
+    /// Bank reference commitments the log's payments carry, with the seq
+    /// of the payment that used each.
+    pub fn bank_refs(&self) -> &BTreeMap<BankRefCommitment, u64> {
+        &self.bank_refs
     }
 
     pub fn units(&self) -> &BTreeMap<UnitCommitment, Area> {
@@ -915,6 +924,7 @@ impl State {
             Body::FeePaid {
                 unit,
                 amount,
+                bank_ref,
                 postings,
                 ..
             } => {
@@ -923,9 +933,18 @@ impl State {
                     return Err(fail("unknown_unit", "no such unit is registered".into()));
                 }
                 positive(*amount).map_err(|m| fail("bad_amount", m))?;
+                if let Some(first) = bank_ref.and_then(|c| self.bank_refs.get(&c)) {
+                    return Err(fail(
+                        "duplicate_bank_ref",
+                        format!("this bank reference was already credited at seq {first}"),
+                    ));
+                }
                 let period = e.time.period_in(&self.info(seq, kind)?.timezone);
                 *self.collected_fen.entry(period).or_insert(0) += amount.fen();
                 self.add_correctable(sealed, None, amount.fen(), postings.clone());
+                if let Some(c) = bank_ref {
+                    self.bank_refs.insert(*c, seq);
+                }
             }
             Body::PublicIncomeReceived {
                 amount,

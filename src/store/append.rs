@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sqlx::{AnyConnection, Row};
 
 use super::{from_db, to_db, Engine, Result, State, Store, StoreError};
-use crate::domain::{BankRef, Slug, Timestamp, UnitId, UnitSecret};
+use crate::domain::{BankRef, BankRefCommitment, Slug, Timestamp, UnitId, UnitSecret};
 use crate::keys::{LogKey, MarkGuard, Marked};
 use crate::ledger::jcs::MAX_ENTRY_BYTES;
 use crate::ledger::{Body, Entry, SealedEntry, Side};
@@ -399,6 +399,38 @@ async fn append_one(
                 seq: from_db(at_seq)?,
             });
         }
+    }
+    // The payment carries the commitment to its bank reference, so the
+    // ledger's own rule (and every verifier's) refuses a second credit of
+    // it even if the bank_refs row were gone; a commitment without its
+    // reference would leave the two out of step.
+    match (&mut body, &bank_ref) {
+        (Body::FeePaid { bank_ref: slot, .. }, Some(reference)) => {
+            let c = BankRefCommitment::compute(slug, reference);
+            if slot.is_some_and(|given| given != c) {
+                return Err(StoreError::BadRequest(
+                    "fee_paid carries a bank_ref commitment to another reference".into(),
+                ));
+            }
+            *slot = Some(c);
+        }
+        (
+            Body::FeePaid {
+                bank_ref: Some(_), ..
+            },
+            None,
+        ) => {
+            return Err(StoreError::BadRequest(
+                "fee_paid carries a bank_ref commitment without its reference".into(),
+            ));
+        }
+        (Body::FeePaid { .. }, None) => {}
+        (_, Some(_)) => {
+            return Err(StoreError::BadRequest(
+                "only a fee_paid entry records a bank reference".into(),
+            ));
+        }
+        (_, None) => {}
     }
     let now = at.unwrap_or(now);
     // Entry times never go backwards, even if the clock does.

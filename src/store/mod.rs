@@ -19,6 +19,7 @@ mod imports;
 mod mark;
 mod policy_signatures;
 mod read;
+mod triggers;
 mod views;
 mod witness;
 
@@ -36,11 +37,12 @@ use crate::tlog::TlogError;
 
 pub use accounts::{check_login, Membership, TokenRow, UserRow};
 pub use append::{Appended, Draft, Idempotency, MAX_IDEMPOTENCY_KEY};
-pub use audit::{AuditFailure, AuditReport};
+pub use audit::{AuditFailure, AuditReport, FailureClass};
 pub use imports::{ImportRow, PaymentRow, MAX_EXPORT_ROWS};
 pub use mark::MarkCheck;
 pub use policy_signatures::{PolicySignature, MAX_POLICY_SIGNATURE_ROWS};
 pub use read::{CheckpointRow, EstateRow, UnitRow, MAX_ENTRIES_PER_READ};
+pub use triggers::GuardProblem;
 pub use views::{
     AccountPosting, EntryFilter, EntryRow, MonthlyTotal, MAX_ACCOUNT_ROWS, MAX_PAGE_ROWS,
 };
@@ -100,9 +102,16 @@ pub struct Store {
     pool: AnyPool,
     engine: Engine,
     states: Mutex<HashMap<String, StateSlot>>,
-    /// Estates whose stored log failed verification: nothing new is signed.
-    frozen: Mutex<HashMap<String, String>>,
+    /// Estates whose stored log failed verification: nothing new is signed
+    /// and no figure is served.
+    frozen: Mutex<HashMap<String, AuditFailure>>,
 }
+
+/// The schema, per engine. The append-only guards are read back out of
+/// these texts ([`Store::check_guards`]), so the audit checks exactly the
+/// triggers the migrations create.
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// SQLite settings every connection gets, and that `open` reads back: WAL
 /// for concurrent readers, FULL sync because this is money, foreign keys on,
@@ -140,9 +149,7 @@ impl Store {
             .await?;
         let store = Store::new(pool, Engine::Sqlite);
         store.check_sqlite_settings().await?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&store.pool)
-            .await?;
+        SQLITE_MIGRATIONS.run(&store.pool).await?;
         Ok(store)
     }
 
@@ -155,9 +162,7 @@ impl Store {
             .connect(url)
             .await?;
         let store = Store::new(pool, Engine::Postgres);
-        sqlx::migrate!("./migrations/postgres")
-            .run(&store.pool)
-            .await?;
+        POSTGRES_MIGRATIONS.run(&store.pool).await?;
         Ok(store)
     }
 
@@ -240,20 +245,38 @@ impl Store {
     /// Marks an estate as failing verification: appends and signing stop.
     /// The first failure found is kept: it names the earliest bad entry.
     pub fn freeze(&self, slug: &str, why: String) {
+        self.freeze_failure(
+            slug,
+            AuditFailure {
+                seq: None,
+                class: FailureClass::Other,
+                what: why,
+            },
+        );
+    }
+
+    /// [`Store::freeze`] with what an audit found, so pages can say it in
+    /// the reader's language.
+    pub fn freeze_failure(&self, slug: &str, failure: AuditFailure) {
         self.frozen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .entry(slug.to_string())
-            .or_insert(why);
+            .or_insert(failure);
     }
 
-    /// Why an estate is frozen, if it is.
-    pub fn frozen_reason(&self, slug: &str) -> Option<String> {
+    /// What froze an estate, if it is frozen.
+    pub fn frozen(&self, slug: &str) -> Option<AuditFailure> {
         self.frozen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(slug)
             .cloned()
+    }
+
+    /// Why an estate is frozen, if it is, in English.
+    pub fn frozen_reason(&self, slug: &str) -> Option<String> {
+        self.frozen(slug).map(|f| f.to_string())
     }
 }
 

@@ -291,6 +291,7 @@ impl TestEstate {
             amount: money(amount),
             paid_on: Date::parse("paid_on", "2026-01-05").unwrap(),
             method: PayMethod::Bank,
+            bank_ref: None,
             postings: vec![],
         }
         .into()
@@ -352,5 +353,36 @@ impl TestEstate {
         store
             .append(&self.slug, drafts, Timestamp::now().unwrap(), &self.log)
             .await
+    }
+}
+
+/// Serves the real app for `store` on a loopback port; returns its base URL.
+pub async fn serve_app(store: std::sync::Arc<Store>, keys: Keyring) -> String {
+    let app = trustfund::http::router(trustfund::http::AppState::new(store, keys));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    base
+}
+
+/// `who` cosign the estate's latest checkpoint, as their witness pages do.
+pub async fn cosign_latest(store: &Store, t: &TestEstate, who: &[&(MemberId, Signer)]) {
+    let cp = store.latest_checkpoint(&t.slug).await.unwrap().unwrap();
+    let text = trustfund::tlog::note::Note::parse(&cp.note).unwrap().text;
+    let now = Timestamp::now().unwrap();
+    for (id, signer) in who {
+        let sig = trustfund::tlog::checkpoint::cosign_checkpoint(&text, signer, now.unix() as u64)
+            .unwrap();
+        store
+            .cosign(&t.slug, cp.tree_size, id, &sig, now)
+            .await
+            .unwrap();
     }
 }

@@ -489,46 +489,94 @@ class CanonicalEntries(unittest.TestCase):
 
 
 class FakeLog:
+    """A log shaped like a trustfund estate's where the checker looks:
+    entry 0 estate_created (the log key), a policy_set asking for one
+    committee cosignature, committee member alice and company member p1
+    enrolled; then plain filler entries."""
+
     ORIGIN = "fake.example/estates/test"
+    ALICE = ORIGIN + "/members/alice"
+    C9 = ORIGIN + "/members/c9"  # the server's own key, enrolled nowhere
 
     def __init__(self, n: int):
         self.log_seed = b"\x11" * 32
         self.wit_seed = b"\x22" * 32
+        self.c9_seed = b"\x99" * 32
         self.log_pub = ed_public(self.log_seed)
         self.wit_pub = ed_public(self.wit_seed)
-        self.entries: list[bytes] = []
-        prev = "0" * 64
-        for i in range(n):
-            e = json.dumps(
-                {"v": 1, "estate": "test", "seq": i, "prev": prev, "kind": "note",
-                 "text": "entry %d ✓" % i},
-                ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-            ).encode()
-            self.entries.append(e)
-            prev = t.leaf_hash(e).hex()
-        self.hashes = [t.leaf_hash(e) for e in self.entries]
+        self.c9_pub = ed_public(self.c9_seed)
+        self.build(n)
         self.policy = (
             f"log {vkey(self.ORIGIN, 1, self.log_pub)}\n"
-            f"witness alice {vkey('fake.example/w/alice', 4, self.wit_pub)}\n"
-            "group witnesses any alice\nquorum witnesses\n"
+            f"witness alice {vkey(self.ALICE, 4, self.wit_pub)}\n"
+            "group trustfund:committee 1 alice\nquorum trustfund:committee\n"
         ).encode()
         self.sign_checkpoint(n)
         self.tamper_entry = None  # (index, new bytes) served by /entries
         self.tamper_proof = False
 
+    def cosignature_line(self, name: str, seed: bytes, text: bytes) -> bytes:
+        kid = t.key_id(name, 4, ed_public(seed))
+        ts = 1700000000
+        cos = ts.to_bytes(8, "big") + ed_sign(seed, t.cosigned_message(text, ts))
+        return f"\u2014 {name} {b64(kid + cos)}\n".encode()
+
+    def build(self, n: int, payments: dict[int, str] | None = None):
+        """n entries; those in `payments` are fee_paid entries carrying
+        that bank reference's commitment. Signs a checkpoint over them."""
+        payments = payments or {}
+        self.entries: list[bytes] = []
+        heads = [
+            {"kind": "estate_created", "origin": self.ORIGIN,
+             "log_key": vkey(self.ORIGIN, 1, self.log_pub)},
+            {"kind": "policy_set", "version": 1, "rules": {"witnesses": 1}},
+            {"kind": "member_enrolled", "member": "alice", "role": "committee",
+             "key": vkey(self.ALICE, 4, self.wit_pub)},
+            {"kind": "member_enrolled", "member": "p1", "role": "company",
+             "key": vkey(self.ORIGIN + "/members/p1", 4, ed_public(b"\x33" * 32))},
+        ]
+        prev = "0" * 64
+        for i in range(n):
+            body = heads[i] if i < len(heads) else {"kind": "note", "text": "entry %d ✓" % i}
+            if i in payments:
+                body = {"kind": "fee_paid",
+                        "bank_ref": t.bank_ref_commitment("test", payments[i])}
+            e = json.dumps(
+                {"v": 1, "estate": "test", "seq": i, "prev": prev, **body},
+                ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+            ).encode()
+            self.entries.append(e)
+            prev = t.leaf_hash(e).hex()
+        self.hashes = [t.leaf_hash(e) for e in self.entries]
+        if hasattr(self, "checkpoint"):
+            self.sign_checkpoint(n)
+
     def sign_checkpoint(self, n: int, root: bytes | None = None):
         root = t.mth(self.hashes[:n]) if root is None else root
         text = f"{self.ORIGIN}\n{n}\n{b64(root)}\n".encode()
         lkid = t.key_id(self.ORIGIN, 1, self.log_pub)
-        wname = "fake.example/w/alice"
-        wkid = t.key_id(wname, 4, self.wit_pub)
-        ts = 1700000000
-        cos = ts.to_bytes(8, "big") + ed_sign(self.wit_seed, t.cosigned_message(text, ts))
+        self.text = text
         self.checkpoint = (
             text + b"\n"
             + f"\u2014 {self.ORIGIN} {b64(lkid + ed_sign(self.log_seed, text))}\n".encode()
-            + f"\u2014 {wname} {b64(wkid + cos)}\n".encode()
+            + self.cosignature_line(self.ALICE, self.wit_seed, text)
         )
+
+    def name_c9(self, with_alice: bool):
+        """What a hostile server does: cosign with its own key c9 and name
+        c9 as a committee witness in the policy file it serves."""
+        self.checkpoint = self.checkpoint + self.cosignature_line(
+            self.C9, self.c9_seed, self.text
+        )
+        if not with_alice:
+            alice = self.cosignature_line(self.ALICE, self.wit_seed, self.text)
+            self.checkpoint = self.checkpoint.replace(alice, b"")
+        self.policy = (
+            f"log {vkey(self.ORIGIN, 1, self.log_pub)}\n"
+            f"witness alice {vkey(self.ALICE, 4, self.wit_pub)}\n"
+            f"witness c9 {vkey(self.C9, 4, self.c9_pub)}\n"
+            "group trustfund:committee 1 alice c9\nquorum trustfund:committee\n"
+        ).encode()
 
     def handle(self, path: str, q: dict) -> tuple[int, bytes]:
         pre = "/estates/test/log"
@@ -594,7 +642,7 @@ class CliAgainstFakeLog(unittest.TestCase):
         cls.thread = threading.Thread(target=cls.server.serve_forever, daemon=True)
         cls.thread.start()
         cls.base = "http://127.0.0.1:%d" % cls.server.server_address[1]
-        cls.pristine = (fake.checkpoint, fake.policy)
+        cls.pristine = (fake.checkpoint, fake.policy, fake.text)
 
     @classmethod
     def tearDownClass(cls):
@@ -602,7 +650,9 @@ class CliAgainstFakeLog(unittest.TestCase):
         cls.server.server_close()
 
     def tearDown(self):
-        self.fake.checkpoint, self.fake.policy = self.pristine
+        if len(self.fake.entries) != self.N:
+            self.fake.build(self.N)
+        self.fake.checkpoint, self.fake.policy, self.fake.text = self.pristine
         self.fake.tamper_entry = None
         self.fake.tamper_proof = False
 
@@ -667,6 +717,108 @@ class CliAgainstFakeLog(unittest.TestCase):
         code, out = self.run_cli()
         self.assertEqual(code, 1, out)
         self.assertIn("policy: log key name", out)
+
+    def test_server_named_witness_does_not_count(self):
+        self.fake.name_c9(with_alice=True)
+        code, out = self.run_cli()
+        self.assertEqual(code, 0, out)
+        self.assertIn("cosignatures that do not count", out)
+        self.assertIn(FakeLog.C9, out)
+        self.assertIn("witnessed by alice,", out)
+        self.assertIn("ignored, not witnesses in the ledger: c9", out)
+
+    def test_quorum_only_with_server_named_witness_fails(self):
+        self.fake.name_c9(with_alice=False)
+        code, out = self.run_cli()
+        self.assertEqual(code, 1, out)
+        self.assertIn("quorum: 0 of the 1 committee cosignatures", out)
+        self.assertIn(FakeLog.C9, out)
+
+
+    def test_bank_refs_once_pass(self):
+        self.fake.build(8, {5: "ICBC-20261015-000123", 7: "ICBC-20261015-000124"})
+        code, out = self.run_cli()
+        self.assertEqual(code, 0, out)
+        self.assertIn("bank refs 2 committed", out)
+
+    def test_a_bank_ref_credited_twice_is_refused(self):
+        # The same reference, typed with spaces the second time.
+        self.fake.build(8, {5: "ICBC-20261015-000123", 7: " ICBC-20261015-000123 "})
+        code, out = self.run_cli()
+        self.assertEqual(code, 1, out)
+        self.assertIn("entry 7: duplicate_bank_ref", out)
+        self.assertIn("entry 5", out)
+
+
+class LedgerWitnesses(unittest.TestCase):
+    def key(self, member: str, seed: int) -> str:
+        return vkey(f"o.example/members/{member}", 4, ed_public(bytes([seed]) * 32))
+
+    def test_members_make_witnesses(self):
+        entries = [
+            {"kind": "estate_created"},
+            {"kind": "policy_set", "rules": {"witnesses": 2}},
+            {"kind": "member_enrolled", "member": "c1", "role": "committee", "key": self.key("c1", 1)},
+            {"kind": "member_enrolled", "member": "c2", "role": "committee", "key": self.key("c2", 2)},
+            {"kind": "member_enrolled", "member": "p1", "role": "company", "key": self.key("p1", 3)},
+            {"kind": "member_enrolled", "member": "s1", "role": "community", "key": self.key("s1", 4)},
+            {"kind": "member_revoked", "member": "c2", "key": self.key("c2", 2)},
+            {"kind": "member_enrolled", "member": "c2", "role": "committee", "key": self.key("c2", 5)},
+            {"kind": "member_revoked", "member": "c1", "key": self.key("c1", 1)},
+            {"kind": "policy_set", "rules": {"witnesses": 1}},
+        ]
+        w, k = t.ledger_witnesses(entries)
+        self.assertEqual(k, 1)
+        self.assertEqual(sorted(w), ["c2", "s1"])  # c1 revoked, p1 is the company
+        self.assertEqual(w["c2"][0], "committee")
+        self.assertEqual(w["c2"][3], ed_public(bytes([5]) * 32))  # the new key
+        self.assertEqual(w["s1"][0], "community")
+
+    def test_bad_member_entries(self):
+        for bad in [
+            [{"kind": "member_revoked", "member": "c1", "key": self.key("c1", 1)}],
+            [{"kind": "member_enrolled", "member": "c1", "role": "committee", "key": self.key("c1", 1)},
+             {"kind": "member_revoked", "member": "c1", "key": self.key("c1", 2)}],
+            [{"kind": "member_enrolled", "member": "c1", "role": "committee", "key": self.key("c1", 1)},
+             {"kind": "member_enrolled", "member": "c1", "role": "committee", "key": self.key("c1", 2)}],
+            [{"kind": "member_enrolled", "member": "c1", "role": "owner", "key": self.key("c1", 1)}],
+            [{"kind": "policy_set", "rules": {}}],
+        ]:
+            with self.assertRaises(t.CheckError, msg=bad):
+                t.ledger_witnesses(bad)
+
+
+class BankRefCommitments(unittest.TestCase):
+    """The project's bank_ref.json against this implementation (FORMAT.md
+    section 9.1), and the rule on its own."""
+
+    def test_project_vectors(self):
+        path = os.path.join(REPO, "fixtures", "vectors", "ledger", "bank_ref.json")
+        with open(path, encoding="utf-8") as f:
+            vectors = json.load(f)["vectors"]
+        self.assertEqual(
+            vectors[0]["commitment"],
+            "9a2e5879520adc4f5d86216d8d099900e4e36c770cf1843b4fb8c167b4389bcf",
+        )
+        for v in vectors:
+            typed = v.get("as_typed", v["reference"])
+            self.assertEqual(t.bank_ref_commitment(v["estate"], typed), v["commitment"])
+            pre = bytes.fromhex(v["preimage_hex"])
+            self.assertEqual(hashlib.sha256(pre).hexdigest(), v["commitment"])
+
+    def test_rule(self):
+        c = t.bank_ref_commitment("test", "A1")
+        seen: dict[str, int] = {}
+        t.check_bank_ref({"kind": "fee_paid"}, 0, seen)
+        t.check_bank_ref({"kind": "fee_paid", "bank_ref": c}, 1, seen)
+        self.assertEqual(seen, {c: 1})
+        with self.assertRaisesRegex(t.CheckError, "entry 2: duplicate_bank_ref.*entry 1"):
+            t.check_bank_ref({"kind": "fee_paid", "bank_ref": c}, 2, seen)
+        for bad in (c.upper(), c[:-1], 7, None):
+            with self.assertRaises(t.CheckError):
+                t.check_bank_ref({"kind": "fee_paid", "bank_ref": bad}, 3, {})
+        with self.assertRaises(t.CheckError):
+            t.check_bank_ref({"kind": "note", "bank_ref": c}, 4, {})
 
 
 if __name__ == "__main__":

@@ -9,12 +9,17 @@ It shares no code with the Rust implementation it checks.
 Usage:
     python3 tlogcheck.py BASE_URL SLUG
 
-Talks to a running server over HTTP, checks the policy, the signed
-checkpoint (log signature and witness cosignatures), every entry's chain
-link and the Merkle root over all entries, a deterministic spread of
-inclusion and consistency proofs, and the single-entry endpoint.
-Prints a short summary and exits 0, or prints the first failure (which
-check, which index) and exits 1.
+Talks to a running server over HTTP, downloads every entry the latest
+checkpoint covers, checks each entry's chain link and the Merkle root,
+the checkpoint's log signature (with the log key of entry 0), and the
+witness quorum, taking the witness keys only from the entries' own
+member_enrolled / member_revoked and the quorum from policy_set (never
+from the policy file it is sent); then the policy file's syntax, a
+deterministic spread of inclusion and consistency proofs, and the
+single-entry endpoint; and one ledger rule that needs no replay of
+balances: no two entries carry the same bank reference commitment
+(FORMAT.md revision 4, section 9.1). Prints a short summary and exits 0,
+or prints the first failure (which check, which index) and exits 1.
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ __all__ = [
     "verify_note_signature",
     "verify_cosignature",
     "quorum_met",
+    "ledger_witnesses",
+    "bank_ref_commitment",
+    "check_bank_ref",
     "main",
 ]
 
@@ -535,6 +543,47 @@ def parse_entry(data: bytes) -> dict:
     return obj
 
 
+def ledger_witnesses(entries: list[dict]) -> tuple[dict, int]:
+    """The witnesses as the entries themselves say (FORMAT.md section 13):
+    {member id: (role, key name, key id, public key)} for every committee
+    and community member with an active key after replaying
+    member_enrolled and member_revoked in order, and k, the `witnesses` of
+    the last policy_set (0 before any). Nothing else names a witness."""
+    active: dict = {}
+    k = 0
+    for i, e in enumerate(entries):
+        kind = e.get("kind")
+        if kind == "member_enrolled":
+            member, role = e.get("member"), e.get("role")
+            if not isinstance(member, str) or role not in ("company", "committee", "community"):
+                raise CheckError(f"entry {i}: member_enrolled without member or role")
+            if member in active:
+                raise CheckError(f"entry {i}: {member} enrolled while a key is active")
+            try:
+                active[member] = (role,) + parse_vkey(e.get("key", ""), 4)
+            except CheckError as err:
+                raise CheckError(f"entry {i}: {err}") from None
+        elif kind == "member_revoked":
+            member = e.get("member")
+            if member not in active:
+                raise CheckError(f"entry {i}: {member!r} has no active key to revoke")
+            try:
+                name, kid, pub = parse_vkey(e.get("key", ""), 4)
+            except CheckError as err:
+                raise CheckError(f"entry {i}: {err}") from None
+            if active[member][1:] != (name, kid, pub):
+                raise CheckError(f"entry {i}: revokes a key {member} is not using")
+            del active[member]
+        elif kind == "policy_set":
+            rules = e.get("rules")
+            w = rules.get("witnesses") if isinstance(rules, dict) else None
+            if type(w) is not int or not 0 <= w <= 15:
+                raise CheckError(f"entry {i}: policy_set without witnesses 0..15")
+            k = w
+    witnesses = {m: v for m, v in active.items() if v[0] in ("committee", "community")}
+    return witnesses, k
+
+
 # ---------------------------------------------------------------------------
 # The online check.
 # ---------------------------------------------------------------------------
@@ -581,6 +630,41 @@ def _proof_hashes(obj, what: str) -> list[bytes]:
     return out
 
 
+# ---------------------------------------------------------------------------
+# Bank reference commitments (FORMAT.md revision 4, section 9.1).
+# ---------------------------------------------------------------------------
+
+
+def bank_ref_commitment(estate: str, reference: str) -> str:
+    """hex SHA-256("trustfund-bank-ref/v1\n" + estate + "\n" + reference),
+    the reference in canonical form (surrounding spaces trimmed)."""
+    data = "trustfund-bank-ref/v1\n%s\n%s" % (estate, reference.strip())
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def check_bank_ref(obj: dict, index: int, seen: dict[str, int]) -> None:
+    """The rule duplicate_bank_ref: a fee_paid entry's optional `bank_ref`
+    is 64 lowercase hex digits and no earlier entry carried it. `seen`
+    maps each commitment to the entry that first carried it."""
+    if "bank_ref" not in obj:
+        return
+    c = obj["bank_ref"]
+    if obj.get("kind") != "fee_paid":
+        raise CheckError(f"entry {index}: bank_ref on a {obj.get('kind')!r} entry")
+    if (
+        not isinstance(c, str)
+        or len(c) != 64
+        or any(ch not in "0123456789abcdef" for ch in c)
+    ):
+        raise CheckError(f"entry {index}: bank_ref is not 64 lowercase hex digits")
+    if c in seen:
+        raise CheckError(
+            f"entry {index}: duplicate_bank_ref: the bank reference was already"
+            f" credited at entry {seen[c]}"
+        )
+    seen[c] = index
+
+
 def run(base: str, slug: str, log=print) -> None:
     c = Client(base)
 
@@ -597,51 +681,23 @@ def run(base: str, slug: str, log=print) -> None:
     log(f"estate  {slug}: origin {origin}")
     p = f"/estates/{urllib.parse.quote(slug, safe='')}/log"
 
-    # 2. The policy.
-    try:
-        policy = parse_policy(c.get(p + "/policy"))
-    except CheckError as e:
-        raise CheckError(f"policy: {e}") from None
-    if len(policy["logs"]) != 1:
-        raise CheckError(f"policy: {len(policy['logs'])} log lines, want 1")
-    log_name, log_kid, log_pub = policy["logs"][0]
-    if log_name != origin:
-        raise CheckError(f"policy: log key name {log_name!r} != origin {origin!r}")
-    log(
-        f"policy  log key {log_kid.hex()}, {len(policy['witnesses'])} witness(es),"
-        f" quorum {policy['quorum']}"
-    )
-
-    # 3. The signed checkpoint.
+    # 2. The signed checkpoint, unverified for now: how many entries it covers.
     note = c.get(p + "/checkpoint")
     try:
         text, sigs = parse_signed_note(note)
-        if not verify_note_signature(text, sigs, log_name, log_kid, log_pub):
-            raise CheckError("no signature by the log key")
         cp_origin, n, root, _ext = parse_checkpoint(text)
         if cp_origin != origin:
             raise CheckError(f"origin line {cp_origin!r} != {origin!r}")
-        cosigned = set()
-        for wname, (kname, kid, pub) in policy["witnesses"].items():
-            if verify_cosignature(text, sigs, kname, kid, pub) is not None:
-                cosigned.add(wname)
-        if not quorum_met(policy, cosigned):
-            raise CheckError(f"quorum {policy['quorum']} not met by {sorted(cosigned)}")
+        if n == 0:
+            raise CheckError("size 0: a trustfund log always has entry 0")
     except CheckError as e:
         raise CheckError(f"checkpoint: {e}") from None
-    log(
-        f"checkpoint size {n}, root {root.hex()}, log signature ok,"
-        f" {len(cosigned)} valid cosignature(s), quorum met"
-    )
-    if n == 0:
-        if root != mth([]):
-            raise CheckError("checkpoint: empty tree with the wrong root")
-        log("OK (empty log)")
-        return
 
-    # 4. Every entry, its chain link, and the root.
+    # 3. Every entry and its chain link.
     entries: list[bytes] = []
+    objs: list[dict] = []
     leaves: list[bytes] = []
+    bank_refs: dict[str, int] = {}
     start = 0
     while start < n:
         end = min(start + 1000, n)
@@ -663,14 +719,77 @@ def run(base: str, slug: str, log=print) -> None:
                 raise CheckError(
                     f"entry {i}: prev {obj.get('prev')!r} != {want_prev}"
                 )
+            check_bank_ref(obj, i, bank_refs)
             entries.append(data)
+            objs.append(obj)
             leaves.append(leaf_hash(data))
         start = end
+    log(f"entries {n} downloaded: seq, prev chain and canonical JSON ok")
+
+    # 4. The log key is entry 0's; the witnesses and k are the entries';
+    #    then the root.
+    first = objs[0]
+    if first.get("kind") != "estate_created" or first.get("origin") != origin:
+        raise CheckError(f"entry 0: not the estate_created of {origin!r}")
+    try:
+        log_name, log_kid, log_pub = parse_vkey(first.get("log_key", ""), 1)
+    except CheckError as e:
+        raise CheckError(f"entry 0: log_key: {e}") from None
+    if log_name != origin:
+        raise CheckError(f"entry 0: log key name {log_name!r} != origin {origin!r}")
+    witnesses, k = ledger_witnesses(objs)
+    try:
+        if not verify_note_signature(text, sigs, log_name, log_kid, log_pub):
+            raise CheckError("no signature by the log key")
+        cosigned, committee = set(), set()
+        for wname, (role, kname, kid, pub) in witnesses.items():
+            if verify_cosignature(text, sigs, kname, kid, pub) is not None:
+                cosigned.add(wname)
+                if role == "committee":
+                    committee.add(wname)
+        known = {(log_name, log_kid)} | {(v[1], v[2]) for v in witnesses.values()}
+        uncounted = sorted({f"{name} ({kid.hex()})" for name, kid, _ in sigs
+                            if (name, kid) not in known})
+        if uncounted:
+            log("cosignatures that do not count (no member entry makes them"
+                f" witnesses): {', '.join(uncounted)}")
+        if len(committee) < k:
+            raise CheckError(
+                f"quorum: {len(committee)} of the {k} committee cosignatures"
+                f" the ledger requires ({sorted(committee)})"
+            )
+    except CheckError as e:
+        raise CheckError(f"checkpoint: {e}") from None
     if mth(leaves) != root:
         raise CheckError(f"root: RFC 9162 root over {n} entries != checkpoint root")
-    log(f"entries {n} downloaded: seq, prev chain, canonical JSON and root ok")
+    log(
+        f"checkpoint size {n}, root {root.hex()}, log signature ok,"
+        f" witnessed by {', '.join(sorted(cosigned)) or '-'},"
+        f" committee quorum {k} met"
+    )
+    log(f"bank refs {len(bank_refs)} committed, none credited twice")
 
-    # 5. Inclusion proofs and single entries, a deterministic spread.
+    # 5. The policy file: well formed and about this log, but never trusted.
+    try:
+        policy = parse_policy(c.get(p + "/policy"))
+    except CheckError as e:
+        raise CheckError(f"policy: {e}") from None
+    if len(policy["logs"]) != 1:
+        raise CheckError(f"policy: {len(policy['logs'])} log lines, want 1")
+    if policy["logs"][0][0] != origin:
+        raise CheckError(
+            f"policy: log key name {policy['logs'][0][0]!r} != origin {origin!r}"
+        )
+    if policy["logs"][0] != (log_name, log_kid, log_pub):
+        raise CheckError("policy: log key differs from entry 0's")
+    ours = {(v[1], v[2], v[3]) for v in witnesses.values()}
+    foreign = sorted(w for w, key in policy["witnesses"].items() if key not in ours)
+    log(
+        f"policy  {len(policy['witnesses'])} witness line(s), quorum {policy['quorum']}"
+        + (f"; ignored, not witnesses in the ledger: {', '.join(foreign)}" if foreign else "")
+    )
+
+    # 6. Inclusion proofs and single entries, a deterministic spread.
     rng = random.Random(20240611)
     picks = {0, 1, n - 1, n // 2} | {rng.randrange(n) for _ in range(10)}
     picks = sorted(i for i in picks if 0 <= i < n)
@@ -687,7 +806,7 @@ def run(base: str, slug: str, log=print) -> None:
             raise CheckError(f"entry {i}: /entries/{i} bytes differ from the range's")
     log(f"inclusion {len(picks)} proofs ok, single entries match: {picks}")
 
-    # 6. Consistency proofs from a spread of older sizes.
+    # 7. Consistency proofs from a spread of older sizes.
     olds = sorted({m for m in (1, 2, 3, n // 3, n - 1, n) if 1 <= m <= n})
     for m in olds:
         what = f"consistency proof from={m} to={n}"

@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 use super::super::auth::Principal;
 use super::super::claims::{self as public_claims, ClaimRow, DecisionRow};
 use super::super::pages::{
-    canonical_u64, local_time, open_estate, render, render_status, Chrome, Ctx, Lang, Missing,
-    PageError,
+    canonical_u64, local_time, open_estate_even_frozen, render, render_status, Chrome, Ctx, Lang,
+    Missing, PageError,
 };
 use super::evidence::{parse_json, see_other, Fields, FormView};
 use super::home::page_error;
@@ -967,7 +967,7 @@ async fn api_message(
     let Some(seq) = canonical_u64(&seq) else {
         return ApiError::not_found("no such claim").into_response();
     };
-    let Ok((slug, _)) = open_estate(&app, &slug).await else {
+    let Ok((slug, _)) = open_estate_even_frozen(&app, &slug).await else {
         return ApiError::not_found("no such estate").into_response();
     };
     let found = app

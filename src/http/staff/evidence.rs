@@ -20,7 +20,7 @@ use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 
 use super::super::auth::Principal;
-use super::super::pages::{open_estate, Ctx, Lang};
+use super::super::pages::{open_estate_even_frozen, Ctx, Lang};
 use super::{append, idempotency, request_digest, rule_field, FormErrors, StaffError};
 use crate::domain::Slug;
 use crate::evidence::{EvidenceError, Kind, MAX_EVIDENCE_BYTES};
@@ -538,7 +538,7 @@ async fn serve(
     Path((slug, sha256)): Path<(String, String)>,
 ) -> Response {
     let not_found = || ApiError::not_found("no such evidence file in this estate").into_response();
-    let (slug, row) = match open_estate(&app, &slug).await {
+    let (slug, row) = match open_estate_even_frozen(&app, &slug).await {
         Ok(v) => v,
         Err(e) => return e.render(&ctx, &app, None),
     };

@@ -646,6 +646,7 @@ async fn commit(
                 amount: p.amount,
                 paid_on: p.paid_on,
                 method: p.method,
+                bank_ref: None,
                 postings: vec![],
             },
             unit: None,

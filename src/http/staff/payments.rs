@@ -172,6 +172,7 @@ async fn record(
             amount,
             paid_on,
             method,
+            bank_ref: None,
             postings: vec![],
         },
         unit: None,
