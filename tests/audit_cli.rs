@@ -177,44 +177,14 @@ async fn a_tampered_estate_is_frozen_and_signs_nothing() {
     );
 }
 
-/// Kills the server when the test ends, however it ends.
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn serve_freezes_a_tampered_estate_and_every_page_says_so() {
-    use std::io::BufRead;
     let db = TestDb::new(Engine::Sqlite).await;
     let seq = estate_with_payments(&db).await;
     edit_entry(&db, seq, "6.00", "6.50").await;
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trustfund"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(db.data_dir())
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let base = tokio::task::spawn_blocking(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if let Some(rest) = line.strip_prefix("trustfund is serving on ") {
-                return rest.trim_end_matches('/').to_string();
-            }
-        }
-        panic!("server exited before serving");
-    })
-    .await
-    .unwrap();
+    let server = common::serve_binary(&db).await;
+    let base = server.base.clone();
     for path in [
         "",
         "/ledger",
@@ -389,27 +359,8 @@ async fn serve_puts_a_dropped_trigger_back_on_start() {
     let db = TestDb::new(Engine::Sqlite).await;
     estate_with_payments(&db).await;
     raw(&db, &["DROP TRIGGER entries_no_delete"]).await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trustfund"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(db.data_dir())
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let server = Server(child);
-    tokio::task::spawn_blocking(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            if line.unwrap().starts_with("trustfund is serving on ") {
-                return;
-            }
-        }
-        panic!("server exited before serving");
-    })
-    .await
-    .unwrap();
+    let mut server = common::serve_binary(&db).await;
+    let stderr = server.stderr.take().unwrap();
     drop(server);
     let warnings: Vec<String> = std::io::BufReader::new(stderr)
         .lines()

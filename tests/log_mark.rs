@@ -221,42 +221,12 @@ async fn postgres_the_start_up_check_freezes_it() {
     the_start_up_check_freezes_it(Engine::Postgres).await;
 }
 
-/// Kills the server when the test ends, however it ends.
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn serve_freezes_a_database_restored_behind_the_key() {
-    use std::io::BufRead;
     let db = TestDb::new(Engine::Sqlite).await;
     restored_behind(&db).await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trustfund"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(db.data_dir())
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let base = tokio::task::spawn_blocking(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if let Some(rest) = line.strip_prefix("trustfund is serving on ") {
-                return rest.trim_end_matches('/').to_string();
-            }
-        }
-        panic!("server exited before serving");
-    })
-    .await
-    .unwrap();
+    let server = common::serve_binary(&db).await;
+    let base = server.base.clone();
     for (lang, words) in [("zh", "自检未通过"), ("en", "failed its integrity check")] {
         let url = format!("{base}/estates/{SLUG}?lang={lang}");
         let html = reqwest::get(&url).await.unwrap().text().await.unwrap();

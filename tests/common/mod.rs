@@ -386,3 +386,54 @@ pub async fn cosign_latest(store: &Store, t: &TestEstate, who: &[&(MemberId, Sig
             .unwrap();
     }
 }
+
+/// The real `trustfund serve` binary on the test database, on a loopback
+/// port; killed when dropped, however the test ends.
+pub struct ServeProcess {
+    child: std::process::Child,
+    /// `http://127.0.0.1:<port>`, without a trailing slash.
+    pub base: String,
+    /// What the server wrote to stderr (warnings), for tests that read it.
+    pub stderr: Option<std::process::ChildStderr>,
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `trustfund serve` on `db` and waits until it says where it serves.
+pub async fn serve_binary(db: &TestDb) -> ServeProcess {
+    use std::io::BufRead;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_trustfund"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(db.data_dir())
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(url) = db.database_url() {
+        cmd.env("DATABASE_URL", url);
+    }
+    let mut child = cmd.spawn().expect("start trustfund serve");
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take();
+    let mut server = ServeProcess {
+        child,
+        base: String::new(),
+        stderr,
+    };
+    server.base = tokio::task::spawn_blocking(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(rest) = line.strip_prefix("trustfund is serving on ") {
+                return rest.trim_end_matches('/').to_string();
+            }
+        }
+        panic!("server exited before serving");
+    })
+    .await
+    .unwrap();
+    server
+}
